@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up a checkout: system packages, npm dependencies, the build (bundle + native launcher).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/install-system-deps.sh
+else
+  sudo bash scripts/install-system-deps.sh
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build
