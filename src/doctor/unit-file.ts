@@ -42,6 +42,7 @@ export function unitValues(unit: UnitFile, section: string, key: string): string
 /** The capability names of CapabilityBoundingSet= (allow-list form), lower case without "cap_". */
 export function boundingSet(unit: UnitFile): string[] {
   const caps = unitValues(unit, 'Service', 'CapabilityBoundingSet').join(' ').split(/\s+/).filter(Boolean);
-  if (caps.some((c) => c.startsWith('~'))) throw new Error('CapabilityBoundingSet deny-list form is not supported');
+  if (caps.some((c) => c.startsWith('~')))
+    throw new Error('CapabilityBoundingSet deny-list form is not supported');
   return caps.map((c) => c.toLowerCase().replace(/^cap_/, ''));
 }

@@ -18,7 +18,8 @@ const have = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}
 describe('systemd units', () => {
   it('pass systemd-analyze verify (ExecStart pointed at this checkout, as install.sh does)', () => {
     if (!have('systemd-analyze')) {
-      if (process.env.CI === 'true') throw new Error('systemd-analyze missing: run scripts/install-system-deps.sh');
+      if (process.env.CI === 'true')
+        throw new Error('systemd-analyze missing: run scripts/install-system-deps.sh');
       console.log('skip: systemd-analyze not installed');
       return;
     }
@@ -30,9 +31,13 @@ describe('systemd units', () => {
       `ExecStart=${process.execPath} ${join(repo, 'dist/vopono.js')} `,
     );
     writeFileSync(join(dir, 'vopono.service'), service);
-    const r = spawnSync('systemd-analyze', ['verify', join(dir, 'vopono.socket'), join(dir, 'vopono.service')], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'systemd-analyze',
+      ['verify', join(dir, 'vopono.socket'), join(dir, 'vopono.service')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
   });
@@ -60,7 +65,14 @@ describe('systemd units', () => {
     expect(caps).toContain('CAP_SYS_ADMIN');
     expect(caps).not.toContain('CAP_SYS_MODULE');
     // Any of these gives the service its own mount namespace, hiding /run/netns mounts from the host.
-    for (const key of ['ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ReadWritePaths', 'BindPaths']) {
+    for (const key of [
+      'ProtectSystem',
+      'ProtectHome',
+      'PrivateTmp',
+      'PrivateDevices',
+      'ReadWritePaths',
+      'BindPaths',
+    ]) {
       expect(unitValues(service, 'Service', key), key).toEqual([]);
     }
     // Every capability kept is explained in a comment next to it.
@@ -70,17 +82,24 @@ describe('systemd units', () => {
 
   it('sysusers.d creates group vopono; tmpfiles.d creates /run/vopono 0700 root', () => {
     if (!have('systemd-sysusers') || !have('systemd-tmpfiles')) {
-      if (process.env.CI === 'true') throw new Error('systemd tools missing: run scripts/install-system-deps.sh');
+      if (process.env.CI === 'true')
+        throw new Error('systemd tools missing: run scripts/install-system-deps.sh');
       console.log('skip: systemd-sysusers/systemd-tmpfiles not installed');
       return;
     }
     const root = join(scratch, 'root');
     mkdirSync(join(root, 'etc'), { recursive: true });
-    execFileSync('systemd-sysusers', [`--root=${root}`, join(unitDir, 'sysusers.d/vopono.conf')], { stdio: 'pipe' });
-    expect(readFileSync(join(root, 'etc/group'), 'utf8')).toMatch(/^vopono:x:\d+:$/m);
-    execFileSync('systemd-tmpfiles', [`--root=${root}`, '--create', join(unitDir, 'tmpfiles.d/vopono.conf')], {
+    execFileSync('systemd-sysusers', [`--root=${root}`, join(unitDir, 'sysusers.d/vopono.conf')], {
       stdio: 'pipe',
     });
+    expect(readFileSync(join(root, 'etc/group'), 'utf8')).toMatch(/^vopono:x:\d+:$/m);
+    execFileSync(
+      'systemd-tmpfiles',
+      [`--root=${root}`, '--create', join(unitDir, 'tmpfiles.d/vopono.conf')],
+      {
+        stdio: 'pipe',
+      },
+    );
     const st = statSync(join(root, 'run/vopono'));
     expect(st.isDirectory()).toBe(true);
     expect(st.mode & 0o7777).toBe(0o700);
