@@ -1,0 +1,162 @@
+// The whole frame: title bar, the current screen, the notice line, the key line and the status
+// line. It renders the store and hands key presses to handleKey; nothing else.
+import { Box, Text, useInput, useStdout } from 'ink';
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import { fit } from '../format.js';
+import { handleKey } from '../keys.js';
+import { listHeight, type DaemonState, type TuiState, type TuiStore } from '../store.js';
+import { HelpView, LaunchView, NamespacesView, ProvidersView, ServersView } from './views.js';
+
+export interface AppProps {
+  store: TuiStore;
+  uid: number;
+  socketPath: string;
+  now: () => number;
+}
+
+function Title({ s, width }: { s: TuiState; width: number }) {
+  const tab = (label: string, on: boolean) => (on ? `[${label}]` : ` ${label} `);
+  const browse = s.view !== 'namespaces';
+  const crumbs =
+    s.view === 'servers' || s.view === 'launch'
+      ? ` > ${s.target?.provider === 'none' && s.view === 'launch' ? 'none' : (s.provider?.name ?? '')}${s.view === 'launch' ? ' > launch' : ''}`
+      : '';
+  const left = `vopono ${tab('1 Browse', browse)}${tab(`2 Namespaces (${s.namespaces.length})`, !browse)}${browse ? crumbs : ''}`;
+  const right = '? help  q quit';
+  const gap = Math.max(1, width - left.length - right.length);
+  return (
+    <Text bold wrap="truncate">
+      {fit(left + ' '.repeat(gap) + right, width)}
+    </Text>
+  );
+}
+
+function keyHints(s: TuiState): string {
+  if (s.help) return 'Esc close';
+  if (s.stopPrompt) return 'y stop   any other key: cancel';
+  switch (s.view) {
+    case 'providers':
+      return '↑↓/jk move  Enter servers  Tab namespaces  ? help  q quit';
+    case 'servers':
+      return s.filtering
+        ? 'type to filter  ↑↓ move  Enter choose  Esc done  Backspace erase'
+        : '↑↓/jk move  / filter  Enter choose  Esc back  Tab namespaces';
+    case 'launch':
+      return '↑↓/Tab field  Space toggle  Enter launch  Esc back';
+    case 'namespaces':
+      return '↑↓/jk move  s stop  Enter launch here  Tab browse  ? help';
+  }
+}
+
+function daemonText(d: DaemonState, socketPath: string): { text: string; color?: string } {
+  switch (d.state) {
+    case 'connecting':
+      return { text: `connecting to the daemon at ${socketPath}…` };
+    case 'connected':
+      return { text: `● daemon connected (${socketPath})`, color: 'green' };
+    case 'absent':
+      return { text: `○ no daemon at ${socketPath}: browsing works; launches use sudo`, color: 'magenta' };
+    case 'lost':
+      return { text: '✗ daemon connection lost: reconnecting…', color: 'red' };
+    case 'error':
+      return { text: `✗ daemon: ${d.message}${d.hint ? ` (${d.hint})` : ''}`, color: 'red' };
+  }
+}
+
+function NoticeLine({ s, width }: { s: TuiState; width: number }) {
+  if (s.stopPrompt) {
+    return (
+      <Text bold color="red" wrap="truncate">
+        {fit(`Stop ${s.stopPrompt.label}? y/n`, width)}
+      </Text>
+    );
+  }
+  const n = s.notice;
+  if (!n || n.view !== s.view || s.help) return <Text> </Text>;
+  const mark = n.kind === 'error' ? '✗ ' : n.kind === 'ok' ? '✓ ' : '• ';
+  const color = n.kind === 'error' ? 'red' : n.kind === 'ok' ? 'green' : undefined;
+  const text = mark + n.text + (n.hint ? `  (${n.hint})` : '');
+  return (
+    <Text bold color={color} wrap="truncate">
+      {fit(text, width)}
+    </Text>
+  );
+}
+
+export function App({ store, uid, socketPath, now }: AppProps) {
+  const s = useStore(store);
+  const { stdout } = useStdout();
+
+  useEffect(() => {
+    const onResize = () => store.getState().setViewport(stdout.columns || 80, stdout.rows || 24);
+    onResize();
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, store]);
+
+  useInput((input, key) => handleKey(store.getState(), input, key));
+
+  const width = Math.max(20, s.viewport.cols);
+  const rows = Math.max(8, s.viewport.rows);
+  const height = listHeight(rows);
+  let body;
+  if (s.help) body = <HelpView width={width} height={height} />;
+  else {
+    switch (s.view) {
+      case 'providers':
+        body = <ProvidersView providers={s.providers} selected={s.providerSel} width={width} height={height} />;
+        break;
+      case 'servers':
+        body = (
+          <ServersView
+            provider={s.provider?.name ?? ''}
+            servers={s.servers}
+            matches={s.matches}
+            selected={s.serverSel}
+            filter={s.filter}
+            filtering={s.filtering}
+            width={width}
+            height={height}
+          />
+        );
+        break;
+      case 'launch':
+        body = (
+          <LaunchView target={s.target} form={s.form} recent={s.recent} lastRun={s.lastRun} width={width} height={height} />
+        );
+        break;
+      case 'namespaces':
+        body = (
+          <NamespacesView
+            namespaces={s.namespaces}
+            selected={s.nsSel}
+            uid={uid}
+            daemonUp={s.daemon.state === 'connected'}
+            width={width}
+            height={height}
+            now={now}
+          />
+        );
+        break;
+    }
+  }
+  const d = daemonText(s.daemon, socketPath);
+  const last = s.lastRun ? `   last: ${s.lastRun.command}: ${s.lastRun.result}` : '';
+  return (
+    <Box flexDirection="column" width={width} height={rows - 1}>
+      <Title s={s} width={width} />
+      {body}
+      <NoticeLine s={s} width={width} />
+      <Text dimColor wrap="truncate">
+        {fit(keyHints(s), width)}
+      </Text>
+      <Text wrap="truncate">
+        <Text color={d.color}>{d.text}</Text>
+        <Text dimColor>{last}</Text>
+      </Text>
+    </Box>
+  );
+}

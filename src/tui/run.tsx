@@ -1,0 +1,145 @@
+// Runs the TUI on the terminal and steps aside for launched apps.
+//
+// Ink 6 has no suspend, so stepping aside means: unmount Ink, put the terminal back in cooked
+// mode, close the stream we read keys from (it is our own /dev/tty stream, never process.stdin,
+// so nothing of ours can read a keystroke meant for the app), leave the alternate screen, run
+// the exec session (which takes the terminal in raw mode itself and restores it), then open a
+// fresh /dev/tty stream and render again from the store, which kept every bit of state.
+import { render, type Instance } from 'ink';
+import { openSync } from 'node:fs';
+import { ReadStream } from 'node:tty';
+import type { ExecOptions } from '../protocol/messages.js';
+import type { Catalogue } from './catalogue.js';
+import { App } from './components/App.js';
+import type { ExitStatus } from './format.js';
+import type { DaemonConnection, LaunchHooks, LaunchRequest } from './ports.js';
+import { createTuiStore, type TuiStore } from './store.js';
+
+const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H\x1b[2J';
+const ALT_SCREEN_OFF = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+export interface RunTuiOptions {
+  socketPath: string;
+  catalogue: Catalogue;
+  connect(): Promise<DaemonConnection>;
+  isUnavailable(err: unknown): boolean;
+  /** The exec session of `vopono exec` (fd passing, raw mode, signals, sudo fallback). */
+  runExec(req: LaunchRequest, hooks: LaunchHooks & { onProgress?: (msg: string) => void }): Promise<ExitStatus>;
+  defaultOptions(provider: string): ExecOptions;
+  /** Where progress lines go while the TUI is stepped aside (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface TuiHandle {
+  store: TuiStore;
+  /** Settles when the user quits. */
+  done: Promise<void>;
+}
+
+/** Opens the TUI on the controlling terminal. */
+export function runTui(opts: RunTuiOptions): TuiHandle {
+  const stdout = process.stdout;
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  let ink: Instance | undefined;
+  let input: ReadStream | undefined;
+  let altScreen = false;
+  let resolveDone: () => void = () => {};
+  let rejectDone: (err: unknown) => void = () => {};
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+
+  const size = (): { cols: number; rows: number } => {
+    try {
+      const [cols, rows] = stdout.getWindowSize();
+      return { cols, rows };
+    } catch {
+      return { cols: stdout.columns || 80, rows: stdout.rows || 24 };
+    }
+  };
+
+  const restoreOnExit = (): void => {
+    if (altScreen) stdout.write(SHOW_CURSOR + ALT_SCREEN_OFF);
+    altScreen = false;
+  };
+  process.on('exit', restoreOnExit);
+
+  const mount = (): void => {
+    const fd = openSync('/dev/tty', 'r');
+    input = new ReadStream(fd);
+    input.on('error', () => {});
+    stdout.write(ALT_SCREEN_ON);
+    altScreen = true;
+    const { cols, rows } = size();
+    store.getState().setViewport(cols, rows);
+    ink = render(<App store={store} uid={process.getuid?.() ?? -1} socketPath={opts.socketPath} now={Date.now} />, {
+      stdin: input,
+      stdout,
+      stderr: process.stderr,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      incrementalRendering: true,
+    });
+  };
+
+  const unmount = async (): Promise<void> => {
+    const i = ink;
+    const s = input;
+    ink = undefined;
+    input = undefined;
+    if (i) {
+      i.unmount();
+      await i.waitUntilExit().catch(() => {});
+      i.cleanup();
+    }
+    if (s) {
+      if (s.isRaw) s.setRawMode(false);
+      s.destroy();
+    }
+    if (altScreen) stdout.write(SHOW_CURSOR + ALT_SCREEN_OFF);
+    altScreen = false;
+  };
+
+  const store = createTuiStore({
+    catalogue: opts.catalogue,
+    socketPath: opts.socketPath,
+    connect: opts.connect,
+    isUnavailable: opts.isUnavailable,
+    defaultOptions: opts.defaultOptions,
+    uid: process.getuid?.() ?? -1,
+    cwd: process.cwd(),
+    env: Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+    now: Date.now,
+    retryMs: 3000,
+    async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
+      // leave the key handler that called us before tearing its stream down
+      await new Promise<void>((r) => setImmediate(r));
+      await unmount();
+      try {
+        return await opts.runExec(req, { ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
+      } finally {
+        if (!store.getState().quitting) mount();
+      }
+    },
+    quit(): void {
+      setImmediate(() => {
+        unmount().then(
+          () => {
+            process.off('exit', restoreOnExit);
+            resolveDone();
+          },
+          (err: unknown) => {
+            process.off('exit', restoreOnExit);
+            rejectDone(err);
+          },
+        );
+      });
+    },
+  });
+
+  store.getState().init();
+  mount();
+  return { store, done };
+}
