@@ -17,7 +17,8 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   // native modules stay in node_modules; everything else is bundled
-  external: ['koffi', 'node-pty', 'msgpackr-extract'],
+  // react-devtools-core: Ink imports it only when DEV=true; it is not installed
+  external: ['koffi', 'node-pty', 'msgpackr-extract', 'react-devtools-core'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __vCreateRequire } from 'node:module'; const require = __vCreateRequire(import.meta.url);",
   },
