@@ -65,6 +65,22 @@ export function cidrFamily(text: string): 0 | 4 | 6 {
 
 const ip = (a: string): string => (cidrFamily(a) === 6 ? 'ip6' : 'ip');
 
+/**
+ * IPv6 neighbour discovery on the veth is let through only when some IPv6 traffic may use the veth
+ * (host access, IPv6 --open-hosts or endpoints, IPv6 forwarders); otherwise even the kernel's
+ * own DAD/router solicitations stay inside.
+ */
+function needsNeighbourDiscovery(s: KillswitchSpec): boolean {
+  if (s.disableIpv6 || s.hostIp6 === undefined) return false;
+  return (
+    s.allowHostAccess ||
+    s.openHosts.some((h) => cidrFamily(h) === 6) ||
+    s.endpoints.some((e) => isIP(e.address) === 6) ||
+    s.forward.length > 0 ||
+    s.openPorts.length > 0
+  );
+}
+
 // ---------------------------------------------------------------- nftables
 
 /** The whole table, replacing any previous one of the same name atomically. */
@@ -91,9 +107,8 @@ export function buildNftRuleset(s: KillswitchSpec): string {
         input.push(`iifname ${q(s.vethIf)} ip6 saddr ${s.hostIp6} tcp dport { ${fromHost.join(', ')} } accept`);
       }
     }
-    if (s.hostIp6 !== undefined && !s.disableIpv6) {
-      input.push(`iifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept`);
-    }
+    const nd = needsNeighbourDiscovery(s);
+    if (nd) input.push(`iifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
     output.push(...v6blockOut, 'oifname "lo" accept');
     for (const tun of s.tunnelIfs) output.push(`oifname ${q(tun)} accept`);
     for (const e of s.endpoints) {
@@ -102,8 +117,8 @@ export function buildNftRuleset(s: KillswitchSpec): string {
     output.push(`oifname ${q(s.vethIf)} ip daddr ${s.hostIp} ct state established,related accept`);
     if (s.hostIp6 !== undefined && !s.disableIpv6) {
       output.push(`oifname ${q(s.vethIf)} ip6 daddr ${s.hostIp6} ct state established,related accept`);
-      output.push(`oifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept`);
     }
+    if (nd) output.push(`oifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
     if (s.allowHostAccess) {
       output.push(`oifname ${q(s.vethIf)} ip daddr ${s.hostIp} accept`);
       if (s.hostIp6 !== undefined && !s.disableIpv6) output.push(`oifname ${q(s.vethIf)} ip6 daddr ${s.hostIp6} accept`);
@@ -163,8 +178,9 @@ export function buildIptablesRestore(s: KillswitchSpec, family: 4 | 6): string {
     if (hostIp !== undefined) {
       for (const p of fromHost) lines.push(`-A ${inC} -i ${s.vethIf} -s ${hostIp} -p tcp --dport ${p} -j ACCEPT`);
     }
-    if (family === 6 && hostIp !== undefined) {
-      for (const type of ['neighbour-solicitation', 'neighbour-advertisement', 'router-advertisement']) {
+    const nd = family === 6 && needsNeighbourDiscovery(s);
+    if (nd) {
+      for (const type of ['neighbour-solicitation', 'neighbour-advertisement']) {
         lines.push(`-A ${inC} -i ${s.vethIf} -p ${icmp} --icmpv6-type ${type} -j ACCEPT`);
       }
     }
@@ -178,8 +194,8 @@ export function buildIptablesRestore(s: KillswitchSpec, family: 4 | 6): string {
       lines.push(`-A ${outC} -o ${s.vethIf} -d ${hostIp} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
       if (s.allowHostAccess) lines.push(`-A ${outC} -o ${s.vethIf} -d ${hostIp} -j ACCEPT`);
     }
-    if (family === 6 && hostIp !== undefined) {
-      for (const type of ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation']) {
+    if (nd) {
+      for (const type of ['neighbour-solicitation', 'neighbour-advertisement']) {
         lines.push(`-A ${outC} -o ${s.vethIf} -p ${icmp} --icmpv6-type ${type} -j ACCEPT`);
       }
     }

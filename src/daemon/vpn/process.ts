@@ -2,7 +2,7 @@
 // known pid, stopped by that pid after checking it is still the process we started (a pid from a
 // state file may have been reused), and root-only private directories for their files.
 import { spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 let runDirOverride: string | undefined;
@@ -136,5 +136,20 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
     if (v !== undefined) return v;
     if (Date.now() > deadline) return undefined;
     await sleep(stepMs);
+  }
+}
+
+/**
+ * Writes `content` to a new 0600 file in `dir` (which must be a private directory), runs `fn` with
+ * its path, and removes it whatever happens.
+ */
+export async function withSecretFile<T>(dir: string, name: string, content: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const path = join(dir, name);
+  rmSync(path, { force: true });
+  writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+  try {
+    return await fn(path);
+  } finally {
+    rmSync(path, { force: true });
   }
 }

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CommandRunner, NetnsRecord, VpnBackend, VpnContext, VpnUp } from './backend.js';
 import { parseWireguardConfig, renderSetconf, formatCidr, type WireguardConfig } from './wireguard-config.js';
-import { privateDir, privateDirPath, removePrivateDir, spawnDetached, stopProcess, waitFor, isAlive } from './process.js';
+import { privateDir, privateDirPath, removePrivateDir, spawnDetached, stopProcess, waitFor, isAlive, withSecretFile } from './process.js';
 import { applyKillswitch, removeKillswitch, killswitchTableName, type FirewallState } from '../firewall/killswitch.js';
 import { addOpenHostRoutes, firewallKind, interfaceName, readPidFile, readState } from './common.js';
 
@@ -101,7 +101,11 @@ export const wireguardBackend: VpnBackend = {
       const dir = privateDir(ns.name);
       ctx.progress(`creating WireGuard interface ${ifname}`);
       await createInterface(runner, ifname, dir, state);
-      await runner.run('wg', ['setconf', ifname, '/dev/stdin'], { input: renderSetconf(cfg, endpoints) });
+      // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
+      // socketpair, which `wg` cannot fopen as /dev/stdin)
+      await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
+        runner.run('wg', ['setconf', ifname, file]),
+      );
       await runner.run('ip', ['link', 'set', 'dev', ifname, 'netns', ns.name]);
       const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
       for (const a of cfg.addresses) {

@@ -1,0 +1,139 @@
+// WireGuard backend against a real peer (wireguard-go in a provider namespace), called directly
+// with a namespace made here the way the manager makes one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../../../src/daemon/vpn/index.js';
+import type { VpnContext } from '../../../src/daemon/vpn/backend.js';
+import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
+import { isAlive } from '../../../src/daemon/vpn/process.js';
+import {
+  baseOptions,
+  capture,
+  makeClientNs,
+  nsCurl,
+  nsKeepTrying,
+  nsResolve,
+  privateRunDir,
+  rootGate,
+  runner,
+  snapshot,
+  uniqueIndex,
+  uniquePrefix,
+  type ClientNs,
+} from './helpers.js';
+import type { ExecOptions } from '../../../src/protocol/messages.js';
+
+const enabled = rootGate('vpn/wireguard e2e');
+const prefix = uniquePrefix();
+const index = uniqueIndex();
+
+describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
+  let world: PeerWorld;
+  let before: Record<string, string>;
+  let cleanRunDir: () => void;
+  const backend = getBackend('wireguard');
+  if (backend === undefined) throw new Error('no wireguard backend');
+
+  beforeAll(async () => {
+    before = await snapshot(prefix);
+    cleanRunDir = privateRunDir(prefix);
+    world = await createPeerWorld({ prefix, subnetIndex: index });
+  });
+
+  afterAll(async () => {
+    await world?.destroy();
+    cleanRunDir?.();
+    const after = await snapshot(prefix);
+    expect(after).toEqual(before);
+  });
+
+  function ctx(ns: ClientNs, options: ExecOptions): VpnContext {
+    return {
+      ns: ns.record,
+      config: { name: 'world.conf', content: world.clientConfig },
+      options,
+      uid: 0,
+      gid: 0,
+      isRoot: true,
+      progress: () => undefined,
+      runner,
+    };
+  }
+
+  /** Runs fn with a client namespace whose tunnel is up; tears both down (and checks teardown). */
+  async function withTunnel(
+    offset: number,
+    options: ExecOptions,
+    fn: (ns: ClientNs, state: Record<string, unknown>, dns: string[]) => Promise<void>,
+  ): Promise<void> {
+    const inner = await snapshot(prefix);
+    const ns = await makeClientNs(prefix, index + offset);
+    let state: Record<string, unknown> = {};
+    try {
+      const t0 = performance.now();
+      const up = await backend!.up(ctx(ns, options));
+      process.stderr.write(`[figure] wireguard up: ${(performance.now() - t0).toFixed(1)} ms\n`);
+      state = up.state;
+      ns.setResolvers(up.dns);
+      await fn(ns, state, up.dns);
+    } finally {
+      await backend!.down(ns.record, state, runner);
+      await backend!.down(ns.record, state, runner); // idempotent
+      await ns.destroy();
+    }
+    expect(await snapshot(prefix)).toEqual(inner);
+  }
+
+  it('reaches the HTTP server and the DNS only through the tunnel', async () => {
+    await withTunnel(1, baseOptions(), async (ns, _state, dns) => {
+      expect(dns).toEqual([world.tunnelIp]);
+      const cap = await capture(ns.record.hostVeth);
+      const r = await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`);
+      expect(r.ok, r.body).toBe(true);
+      expect([`vopono-peer ${world.clientTunnelIp}`, `vopono-peer ${world.clientTunnelIp6}`]).toContain(r.body.trim());
+      const r4 = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
+      expect(r4.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp}`);
+      expect(await nsResolve(ns.record.name, world.domain)).toEqual([world.tunnelIp]);
+      const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`);
+      expect(r6.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp6}`);
+      const leaked = await cap.stop();
+      expect(leaked).toEqual([]); // nothing (DNS included) went out of the veth
+      expect(world.dns.queries()).toContain(world.domain);
+    });
+  });
+
+  it('leaks nothing when wireguard-go dies while the app keeps trying', async () => {
+    await withTunnel(2, baseOptions(), async (ns, state) => {
+      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+      const pid = state.pid;
+      expect(typeof pid).toBe('number');
+      const cap = await capture(ns.record.hostVeth);
+      // host -> provider: after the kill not even the encrypted UDP goes (link-local ICMPv6 of the
+      // host's own veth is not the app's traffic)
+      const peerCap = await capture(world.hostVeth, 'ip or (ip6 and not net fe80::/10 and not net ff00::/8)', 'out');
+      process.kill(Number(pid), 'SIGKILL');
+      while (isAlive(Number(pid))) await new Promise((r) => setTimeout(r, 10));
+      await nsKeepTrying(
+        ns.record.name,
+        {
+          udp: ['1.1.1.1|53', `${world.peerIp}|51820`, `${ns.record.hostIp}|53`, `${world.tunnelIp}|53`, '2001:4860:4860::8888|53', `${ns.record.hostIp6}|53`],
+          tcp: [`${world.tunnelIp}|8080`, `${ns.record.hostIp}|22`, `${world.peerIp}|8080`, `[${ns.record.hostIp6}]|22`],
+          names: [world.domain, 'example.com'],
+        },
+        2000,
+      );
+      expect(await cap.stop()).toEqual([]);
+      expect(await peerCap.stop()).toEqual([]);
+      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`, 1)).ok).toBe(false);
+    });
+  });
+
+  it('blocks IPv6 with disableIpv6', async () => {
+    await withTunnel(3, baseOptions({ disableIpv6: true }), async (ns) => {
+      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+      const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`, 2);
+      expect(r6.ok).toBe(false);
+      const sysctl = await runner.runInNs(ns.record.name, 'sysctl', ['-n', 'net.ipv6.conf.all.disable_ipv6']);
+      expect(sysctl.trim()).toBe('1');
+    });
+  });
+});
