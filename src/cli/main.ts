@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
         'With no arguments on a terminal, opens the interactive TUI.',
     )
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride();
 
   const args = argv.slice(2);

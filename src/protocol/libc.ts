@@ -185,3 +185,36 @@ export function whenReadable(fd: number, onReady: () => void): { cancel(): void 
     },
   };
 }
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+let flockFn: ((fd: number, op: number) => number) | undefined;
+
+/** Non-blocking exclusive flock; true when taken. */
+export function tryLockExclusive(fd: number): boolean {
+  flockFn ??= koffi.load('libc.so.6').func('int flock(int fd, int op)') as (fd: number, op: number) => number;
+  if (flockFn(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  if (koffi.errno() === EAGAIN) return false;
+  throw new SyscallError('flock', koffi.errno());
+}
+
+export function unlock(fd: number): void {
+  flockFn?.(fd, LOCK_UN);
+}
+
+type SocketPairFn = (domain: number, type: number, proto: number, sv: number[]) => number;
+let socketpairFn: SocketPairFn | undefined;
+
+/** A connected pair of Unix stream sockets, close-on-exec. */
+export function socketPair(): [number, number] {
+  socketpairFn ??= koffi
+    .load('libc.so.6')
+    .func('int socketpair(int domain, int type, int proto, _Out_ int *sv)') as SocketPairFn;
+  const sv = [0, 0];
+  const AF_UNIX = 1;
+  const SOCK_STREAM = 1;
+  const SOCK_CLOEXEC = 0o2000000;
+  if (socketpairFn(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) !== 0) throw new SyscallError('socketpair', koffi.errno());
+  return [sv[0]!, sv[1]!];
+}

@@ -52,6 +52,8 @@ export type ClientMessage =
       options: ExecOptions;
       tty: TtyFlags;
       winsize?: WindowSize;
+      /** The client's umask, applied to the app. */
+      umask?: number;
     }
   | { t: 'resize'; cols: number; rows: number }
   | { t: 'signal'; signal: ForwardedSignal }
@@ -253,6 +255,7 @@ export function parseClientMessage(v: unknown): ClientMessage {
         options: parseOptions(o.options),
         tty: { stdin: bool(tty, 'stdin'), stdout: bool(tty, 'stdout'), stderr: bool(tty, 'stderr') },
         winsize,
+        umask: o.umask === undefined ? undefined : int(o, 'umask', 0, 0o777),
       };
     }
     case 'resize':

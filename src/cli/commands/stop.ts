@@ -1,13 +1,15 @@
-// Placeholder: registered so `vopono --help` lists it; replaced by the issue that builds it.
+// `vopono stop <namespace|pid>`: stops one of the caller's namespaces (with its apps) or one app.
 import type { Command } from 'commander';
 
 export function register(program: Command): void {
   program
     .command('stop')
-    .description('(not built yet)')
-    .allowUnknownOption(true)
-    .action(() => {
-      process.stderr.write("vopono: 'stop' is not supported yet\n");
-      process.exit(1);
+    .description('Stop one of your namespaces (its apps get SIGTERM, then it is removed) or one app by pid')
+    .argument('<target>', 'namespace name or app pid')
+    .option('--json', 'print JSON for scripts')
+    .option('--socket <path>', 'daemon socket (default $VOPONO_SOCKET or /run/vopono.sock)')
+    .action(async (target: string, flags: { json?: boolean; socket?: string }) => {
+      const { runStop } = await import('../list-command.js');
+      await runStop(target, flags);
     });
 }
