@@ -33,7 +33,8 @@ export function slug(name: string): string {
 /** `se` → `sweden`; undefined for an unknown code. */
 export function countryName(code: string): string | undefined {
   const c = code.trim().toLowerCase();
-  if (!/^[a-z]{2}$/.test(c)) return undefined;
+  // user-assigned codes (AA, QM-QZ, XA-XZ, ZZ) name no country
+  if (!/^[a-z]{2}$/.test(c) || c === 'aa' || c === 'zz' || /^(q[m-z]|x[a-z])$/.test(c)) return undefined;
   const o = OVERRIDES[c];
   if (o !== undefined) return o;
   names ??= new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
@@ -43,7 +44,7 @@ export function countryName(code: string): string | undefined {
   } catch {
     return undefined;
   }
-  return n === undefined || n === c.toUpperCase() ? undefined : slug(n);
+  return n === undefined || n === c.toUpperCase() || n === 'Unknown Region' ? undefined : slug(n);
 }
 
 /** `sweden` / `Sweden` / `united kingdom` → `se` / `gb`; undefined when unknown. */
