@@ -60,6 +60,7 @@ describe('systemd units', () => {
     expect(unitValues(service, 'Unit', 'Requires')).toEqual([]);
     expect(unitValues(service, 'Unit', 'Wants').join(' ')).toContain('vopono.socket');
     expect(unitValues(service, 'Service', 'NoNewPrivileges')).toEqual(['yes']);
+    expect(unitValues(service, 'Service', 'KillMode')).toEqual(['mixed']);
     const caps = unitValues(service, 'Service', 'CapabilityBoundingSet').join(' ').split(/\s+/);
     expect(caps).toContain('CAP_NET_ADMIN');
     expect(caps).toContain('CAP_SYS_ADMIN');
