@@ -14,10 +14,10 @@ import { App } from './components/App.js';
 import type { ExitStatus } from './format.js';
 import type { DaemonConnection, LaunchHooks, LaunchRequest } from './ports.js';
 import { createTuiStore, type TuiStore } from './store.js';
+import { FrameWriter, isInkStdout } from './frame-writer.js';
 
-const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H\x1b[2J';
-const ALT_SCREEN_OFF = '\x1b[?1049l';
-const SHOW_CURSOR = '\x1b[?25h';
+const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l';
+const ALT_SCREEN_OFF = '\x1b[?25h\x1b[?1049l';
 
 export interface RunTuiOptions {
   socketPath: string;
@@ -43,6 +43,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   let ink: Instance | undefined;
   let input: ReadStream | undefined;
+  let frames: FrameWriter | undefined;
   let altScreen = false;
   let resolveDone: () => void = () => {};
   let rejectDone: (err: unknown) => void = () => {};
@@ -61,7 +62,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
   };
 
   const restoreOnExit = (): void => {
-    if (altScreen) stdout.write(SHOW_CURSOR + ALT_SCREEN_OFF);
+    if (altScreen) stdout.write(ALT_SCREEN_OFF);
     altScreen = false;
   };
   process.on('exit', restoreOnExit);
@@ -74,31 +75,37 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
     altScreen = true;
     const { cols, rows } = size();
     store.getState().setViewport(cols, rows);
+    frames = new FrameWriter(stdout);
+    if (!isInkStdout(frames)) throw new Error('frame writer is not a stream');
     ink = render(<App store={store} uid={process.getuid?.() ?? -1} socketPath={opts.socketPath} now={Date.now} />, {
       stdin: input,
-      stdout,
+      stdout: frames,
       stderr: process.stderr,
+      // debug: Ink hands every whole frame to the FrameWriter, which writes only changed lines
+      debug: true,
       exitOnCtrlC: false,
       patchConsole: false,
-      incrementalRendering: true,
     });
   };
 
   const unmount = async (): Promise<void> => {
     const i = ink;
     const s = input;
+    const f = frames;
     ink = undefined;
     input = undefined;
+    frames = undefined;
     if (i) {
       i.unmount();
       await i.waitUntilExit().catch(() => {});
       i.cleanup();
     }
+    f?.detach();
     if (s) {
       if (s.isRaw) s.setRawMode(false);
       s.destroy();
     }
-    if (altScreen) stdout.write(SHOW_CURSOR + ALT_SCREEN_OFF);
+    if (altScreen) stdout.write(ALT_SCREEN_OFF);
     altScreen = false;
   };
 

@@ -136,9 +136,9 @@ export function namespaceRows(namespaces: readonly NamespaceInfo[]): NamespaceRo
 
 /** The rows the body of a list view has at the current size (the chrome takes the rest). */
 export function listHeight(rows: number): number {
-  // the frame is rows-1 lines (Ink keeps the last line free, so it never clears the screen):
-  // title bar, column header, notice line, key line and status line take five of them
-  return Math.max(3, rows - 6);
+  // the frame fills the screen: title bar, column header, notice line, key line and status line
+  // take five rows
+  return Math.max(3, rows - 5);
 }
 
 export function errorText(err: unknown): { text: string; hint?: string } {

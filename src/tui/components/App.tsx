@@ -146,7 +146,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
   const d = daemonText(s.daemon, socketPath);
   const last = s.lastRun ? `   last: ${s.lastRun.command}: ${s.lastRun.result}` : '';
   return (
-    <Box flexDirection="column" width={width} height={rows - 1}>
+    <Box flexDirection="column" width={width} height={rows}>
       <Title s={s} width={width} />
       {body}
       <NoticeLine s={s} width={width} />

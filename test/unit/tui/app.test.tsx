@@ -3,6 +3,7 @@ import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../../src/tui/components/App.js';
+import { FrameWriter, isInkStdout } from '../../../src/tui/frame-writer.js';
 import { createTuiStore, type TuiStore } from '../../../src/tui/store.js';
 import { fakeDeps, ns, tick, type FakeDeps } from './fixtures.js';
 
@@ -120,6 +121,9 @@ class SizedStdout extends EventEmitter {
     return true;
   };
 }
+function isInkStdin(x: object): x is NodeJS.ReadStream {
+  return 'setRawMode' in x && 'read' in x && 'isTTY' in x;
+}
 class FakeStdin extends EventEmitter {
   isTTY = true;
   setEncoding(): void {}
@@ -132,16 +136,18 @@ class FakeStdin extends EventEmitter {
 }
 
 describe('TUI layout', () => {
-  it('fills 80×24 minus Ink’s last line, never wider, and follows a resize', async () => {
+  it('fills 80×24, never wider, and follows a resize', async () => {
     const deps = fakeDeps({ servers: 2000 });
     const store = createTuiStore(deps);
     stores.push(store);
     store.getState().init();
     await tick();
     const stdout = new SizedStdout(80, 24);
+    const stdin = new FakeStdin();
+    if (!isInkStdout(stdout) || !isInkStdin(stdin)) throw new Error('fakes lack stream members');
     const inst = inkRender(<App store={store} uid={1000} socketPath="/run/vopono.sock" now={deps.now} />, {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
+      stdout,
+      stdin,
       debug: true,
       patchConsole: false,
       exitOnCtrlC: false,
@@ -150,7 +156,7 @@ describe('TUI layout', () => {
     store.getState().choose();
     await tick(40);
     const lines = (stdout.frames.at(-1) ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
-    expect(lines).toHaveLength(23);
+    expect(lines).toHaveLength(24);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[1]).toContain('mullvad: 2000 of 2000');
     expect(store.getState().viewport).toEqual({ cols: 80, rows: 24 });
@@ -160,8 +166,36 @@ describe('TUI layout', () => {
     stdout.emit('resize');
     await tick(40);
     const big = (stdout.frames.at(-1) ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
-    expect(big).toHaveLength(39);
+    expect(big).toHaveLength(40);
     expect(Math.max(...big.map((l) => l.length))).toBe(120);
     inst.unmount();
+  });
+});
+
+describe('FrameWriter', () => {
+  class Term extends EventEmitter {
+    out: string[] = [];
+    columns = 20;
+    rows = 4;
+    write(s: string): boolean {
+      this.out.push(s);
+      return true;
+    }
+  }
+  it('draws the whole frame first, then only changed lines at their rows, all in one synchronized write', () => {
+    const t = new Term();
+    const w = new FrameWriter(t);
+    w.write('a\nb\nc\nd');
+    expect(t.out).toHaveLength(1);
+    expect(t.out[0]).toBe('\x1b[?2026h\x1b[H\x1b[2J\x1b[1;1H\x1b[2Ka\x1b[2;1H\x1b[2Kb\x1b[3;1H\x1b[2Kc\x1b[4;1H\x1b[2Kd\x1b[?2026l');
+    w.write('a\nB\nc\nd');
+    expect(t.out[1]).toBe('\x1b[?2026h\x1b[2;1H\x1b[2KB\x1b[?2026l');
+    w.write('a\nB\nc\nd');
+    expect(t.out).toHaveLength(2);
+    t.emit('resize');
+    w.write('a\nB\nc\nd');
+    expect(t.out[2]).toContain('\x1b[2J');
+    w.detach();
+    expect(t.listenerCount('resize')).toBe(0);
   });
 });

@@ -112,7 +112,7 @@ describe('tui store: navigation and filter', () => {
     press(store, 'g');
     press(store, '', DOWN);
     press(store, '', { pageDown: true });
-    expect(store.getState().serverSel).toBe(1 + 17);
+    expect(store.getState().serverSel).toBe(1 + 18);
   });
 
   it('? opens help and Esc closes it; q quits', async () => {
