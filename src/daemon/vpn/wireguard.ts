@@ -151,7 +151,6 @@ export const wireguardBackend: VpnBackend = {
   async down(ns: NetnsRecord, raw: Record<string, unknown>, runner: CommandRunner): Promise<void> {
     const state = toState(raw);
     const ifname = state.ifname !== '' ? state.ifname : interfaceName(ns, 'w');
-    if (state.firewall !== undefined) await removeKillswitch(runner, ns.name, state.firewall);
     // the interface: inside the namespace, or still in the host one if setup stopped before the move
     await runner.run('ip', ['-n', ns.name, 'link', 'del', 'dev', ifname]).catch(() => undefined);
     if (ifname.startsWith(ns.prefix)) await runner.run('ip', ['link', 'del', 'dev', ifname]).catch(() => undefined);
@@ -161,6 +160,8 @@ export const wireguardBackend: VpnBackend = {
     if (pidFile !== undefined) pids.add(pidFile);
     for (const pid of pids) await stopProcess(pid, ['wireguard-go', ifname]);
     rmSync(join(WG_SOCKET_DIR, `${ifname}.sock`), { force: true });
+    // the firewall goes last: nothing may leave while the rest is being taken down
+    if (state.firewall !== undefined) await removeKillswitch(runner, ns.name, state.firewall);
     removePrivateDir(ns.name);
   },
 
