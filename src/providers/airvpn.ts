@@ -8,30 +8,53 @@ import { readZip, utf8 } from './zip.js';
 const ENV = 'VOPONO_AIRVPN_API_URL';
 
 /** `AirVPN_SE-Stockholm_Alchiba_UDP-443-Entry1.ovpn` → `se-alchiba.ovpn` (upstream's naming). */
-export function airFileName(name: string): { file: string; country: string; city: string; host: string } | undefined {
+export function airFileName(
+  name: string,
+): { file: string; country: string; city: string; host: string } | undefined {
   const parts = name.split('_');
   const loc = parts[1];
   const server = parts[2];
   if (loc === undefined || server === undefined) return undefined;
   const [cc = '', city = ''] = loc.split('-');
-  return { file: `${cc.toLowerCase()}-${server.toLowerCase()}.ovpn`, country: cc.toLowerCase(), city, host: server };
+  return {
+    file: `${cc.toLowerCase()}-${server.toLowerCase()}.ovpn`,
+    country: cc.toLowerCase(),
+    city,
+    host: server,
+  };
 }
 
 export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<void> {
   const p = ctx.prompt;
-  const transport = await p.choice('variant', 'OpenVPN transport', [{ value: 'udp', label: 'UDP 443' }, { value: 'tcp', label: 'TCP 443' }], 'udp');
+  const transport = await p.choice(
+    'variant',
+    'OpenVPN transport',
+    [
+      { value: 'udp', label: 'UDP 443' },
+      { value: 'tcp', label: 'TCP 443' },
+    ],
+    'udp',
+  );
   const what = 'AirVPN server list';
   p.info('Fetching the AirVPN server list...');
-  const servers = arr(obj(await getJson(providerUrl('https://airvpn.org/api/status/', ENV), { what }), what).servers, what, 'servers').map((s) => str(obj(s, what), 'public_name', what));
+  const servers = arr(
+    obj(await getJson(providerUrl('https://airvpn.org/api/status/', ENV), { what }), what).servers,
+    what,
+    'servers',
+  ).map((s) => str(obj(s, what), 'public_name', what));
   const key = await p.text('api_key', 'AirVPN API key (Client Area → API settings)', { secret: true });
   const q = `protocols=openvpn_1_${transport}_443&download=zip&system=linux&iplayer_exit=ipv4&servers=${servers.map(encodeURIComponent).join('%2C')}`;
   const w2 = 'AirVPN OpenVPN configs';
   p.info('Downloading the AirVPN OpenVPN configs...');
   let bytes: Uint8Array;
   try {
-    bytes = await getBytes(providerUrl(`https://airvpn.org/api/generator/?${q}`, ENV), { headers: { 'API-KEY': key }, what: w2 });
+    bytes = await getBytes(providerUrl(`https://airvpn.org/api/generator/?${q}`, ENV), {
+      headers: { 'API-KEY': key },
+      what: w2,
+    });
   } catch (err) {
-    if (err instanceof HttpError && (err.status === 401 || err.status === 403)) throw new Error('AirVPN refused the API key; check it in the Client Area (API settings)');
+    if (err instanceof HttpError && (err.status === 401 || err.status === 403))
+      throw new Error('AirVPN refused the API key; check it in the Client Area (API settings)');
     throw err;
   }
   if (bytes[0] === 0x7b) {

@@ -6,7 +6,9 @@ export class FormatError extends Error {}
 export type Obj = Record<string, unknown>;
 
 export function fail(what: string, detail: string): never {
-  throw new FormatError(`${what}: unexpected answer from the provider (${detail}); try again later or report it`);
+  throw new FormatError(
+    `${what}: unexpected answer from the provider (${detail}); try again later or report it`,
+  );
 }
 
 export function obj(v: unknown, what: string, path = 'answer'): Obj {

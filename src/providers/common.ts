@@ -36,7 +36,12 @@ export async function askCredentials(
 }
 
 /** Port question with a validator. */
-export async function askPort(p: Prompter, def: number, ok: (n: number) => boolean, rule: string): Promise<number> {
+export async function askPort(
+  p: Prompter,
+  def: number,
+  ok: (n: number) => boolean,
+  rule: string,
+): Promise<number> {
   const v = await p.text('port', `Port (${rule})`, {
     default: String(def),
     validate: (s) => {

@@ -45,7 +45,20 @@ export function detectProtocol(content: string): string {
   return 'wireguard';
 }
 
-const INLINE = new Set(['ca', 'cert', 'key', 'tls-auth', 'tls-crypt', 'tls-crypt-v2', 'crl-verify', 'pkcs12', 'extra-certs', 'secret', 'dh', 'http-proxy-user-pass']);
+const INLINE = new Set([
+  'ca',
+  'cert',
+  'key',
+  'tls-auth',
+  'tls-crypt',
+  'tls-crypt-v2',
+  'crl-verify',
+  'pkcs12',
+  'extra-certs',
+  'secret',
+  'dh',
+  'http-proxy-user-pass',
+]);
 
 function unquote(s: string): string {
   return s.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
@@ -55,7 +68,11 @@ function unquote(s: string): string {
  * Inlines the files an OpenVPN config names, relative to its directory, and takes
  * `auth-user-pass FILE` (or a bare `auth-user-pass` with auth.txt beside) as credentials.
  */
-export async function inlineOpenvpn(content: string, dir: string, authFallback?: string): Promise<{ content: string; credentials?: { username: string; password: string } }> {
+export async function inlineOpenvpn(
+  content: string,
+  dir: string,
+  authFallback?: string,
+): Promise<{ content: string; credentials?: { username: string; password: string } }> {
   const out: string[] = [];
   let credentials: { username: string; password: string } | undefined;
   let inBlock: string | undefined;
@@ -83,17 +100,24 @@ export async function inlineOpenvpn(content: string, dir: string, authFallback?:
         try {
           text = await readFile(path, 'utf8');
         } catch {
-          if (args !== '') throw new Error(`the OpenVPN config names the credentials file ${path}, which cannot be read`);
+          if (args !== '')
+            throw new Error(`the OpenVPN config names the credentials file ${path}, which cannot be read`);
         }
         if (text !== undefined) {
           const [u, p] = text.split('\n');
-          if ((u ?? '').trim() !== '') credentials = { username: (u ?? '').trim(), password: (p ?? '').trim() };
+          if ((u ?? '').trim() !== '')
+            credentials = { username: (u ?? '').trim(), password: (p ?? '').trim() };
         }
       }
       out.push('auth-user-pass');
       continue;
     }
-    if (directive !== undefined && INLINE.has(directive) && args !== '' && args.split(/\s+/)[0] !== '[inline]') {
+    if (
+      directive !== undefined &&
+      INLINE.has(directive) &&
+      args !== '' &&
+      args.split(/\s+/)[0] !== '[inline]'
+    ) {
       const parts = args.split(/\s+/);
       const file = unquote(parts[0]!);
       const path = isAbsolute(file) ? file : join(dir, file);
@@ -101,7 +125,9 @@ export async function inlineOpenvpn(content: string, dir: string, authFallback?:
       try {
         text = await readFile(path, 'utf8');
       } catch (err) {
-        throw new Error(`the OpenVPN config refers to ${path} (${directive}), which cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new Error(
+          `the OpenVPN config refers to ${path} (${directive}), which cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        );
       }
       if (directive === 'tls-auth' && parts[1] !== undefined) out.push(`key-direction ${parts[1]}`);
       if (directive === 'crl-verify' && parts[1] === 'dir') {
@@ -113,14 +139,21 @@ export async function inlineOpenvpn(content: string, dir: string, authFallback?:
     }
     out.push(raw);
   }
-  const r: { content: string; credentials?: { username: string; password: string } } = { content: out.join('\n') };
+  const r: { content: string; credentials?: { username: string; password: string } } = {
+    content: out.join('\n'),
+  };
   if (credentials !== undefined) r.credentials = credentials;
   return r;
 }
 
 export async function resolveExecConfig(req: ExecConfigRequest): Promise<ExecConfig> {
   const env = req.env ?? process.env;
-  const custom = req.customPath !== undefined && req.customPath !== '' ? req.customPath : req.provider.toLowerCase() === 'custom' ? req.server : undefined;
+  const custom =
+    req.customPath !== undefined && req.customPath !== ''
+      ? req.customPath
+      : req.provider.toLowerCase() === 'custom'
+        ? req.server
+        : undefined;
   if (custom !== undefined || req.provider.toLowerCase() === 'custom') {
     if (custom === undefined) throw new Error('provider custom needs a config file: --custom FILE');
     const path = expandPath(custom, req.cwd, req.home);
@@ -129,9 +162,14 @@ export async function resolveExecConfig(req: ExecConfigRequest): Promise<ExecCon
       content = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read the custom config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err))}`);
+      throw new Error(
+        `cannot read the custom config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err))}`,
+      );
     }
-    const protocol = req.protocol !== undefined && req.protocol !== '' ? chooseProtocol(requireProvider('custom'), req.protocol) : detectProtocol(content);
+    const protocol =
+      req.protocol !== undefined && req.protocol !== ''
+        ? chooseProtocol(requireProvider('custom'), req.protocol)
+        : detectProtocol(content);
     const name = basename(path);
     const result: ExecConfig = { provider: 'custom', protocol, server: name.replace(/\.(conf|ovpn)$/, '') };
     if (protocol === 'openvpn') {
@@ -149,27 +187,36 @@ export async function resolveExecConfig(req: ExecConfigRequest): Promise<ExecCon
   const protocol = chooseProtocol(def, req.protocol);
   const syncCmd = `vopono sync ${def.name} -c ${protocol}`;
   if (req.server === undefined || req.server === '') {
-    throw new Error(`a server is needed for ${def.name}: pass -s PREFIX (see: vopono servers ${def.name} -c ${protocol})`);
+    throw new Error(
+      `a server is needed for ${def.name}: pass -s PREFIX (see: vopono servers ${def.name} -c ${protocol})`,
+    );
   }
   const dir = existingDir(voponoDir(env), def.dir, protocol);
   const entries = dir !== undefined ? scanServers(def.name, protocol, dir) : [];
   if (dir === undefined || entries.length === 0) {
-    throw new Error(`no ${def.name} ${protocol} configs in ${join(voponoDir(env), def.dir, protocol)}; run: ${syncCmd}`);
+    throw new Error(
+      `no ${def.name} ${protocol} configs in ${join(voponoDir(env), def.dir, protocol)}; run: ${syncCmd}`,
+    );
   }
   const choice = chooseServer(entries, req.server, req.random);
   if (choice === undefined) {
     const close = closestNames(entries, req.server, 5);
-    throw new Error(`no ${def.name} ${protocol} server matches '${req.server}'; closest: ${close.join(', ')} (all: vopono servers ${def.name} -c ${protocol})`);
+    throw new Error(
+      `no ${def.name} ${protocol} server matches '${req.server}'; closest: ${close.join(', ')} (all: vopono servers ${def.name} -c ${protocol})`,
+    );
   }
   const e = choice.entry;
   let content: string;
   try {
     content = await readFile(e.file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${e.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; run: ${syncCmd}`);
+    throw new Error(
+      `cannot read ${e.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; run: ${syncCmd}`,
+    );
   }
   const result: ExecConfig = { provider: def.name, protocol, server: e.name, dns: [...def.dns] };
-  if (choice.matches > 1) result.notice = `server ${e.name} chosen at random from ${choice.matches} matches for '${req.server}'`;
+  if (choice.matches > 1)
+    result.notice = `server ${e.name} chosen at random from ${choice.matches} matches for '${req.server}'`;
   const fileName = basename(e.file);
   if (protocol === 'openvpn') {
     const r = await inlineOpenvpn(content, dir, 'auth.txt');

@@ -11,7 +11,11 @@ export class HttpError extends Error {
 }
 
 /** Replaces the origin of `url` by the env override of the provider, keeping path and query. */
-export function providerUrl(url: string, envName: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function providerUrl(
+  url: string,
+  envName: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const base = envName !== undefined ? env[envName] : undefined;
   if (base === undefined || base === '') return url;
   const u = new URL(url);
@@ -78,8 +82,14 @@ export async function request(url: string, opts: RequestOpts): Promise<Response>
     } catch {
       /* ignore */
     }
-    const hint = res.status === 401 || res.status === 403 ? ' — check your credentials (or the account may have expired)' : '';
-    throw new HttpError(`${opts.what}: ${host} answered HTTP ${res.status} ${res.statusText}${hint}${detail !== '' ? `: ${detail}` : ''}`, res.status);
+    const hint =
+      res.status === 401 || res.status === 403
+        ? ' — check your credentials (or the account may have expired)'
+        : '';
+    throw new HttpError(
+      `${opts.what}: ${host} answered HTTP ${res.status} ${res.statusText}${hint}${detail !== '' ? `: ${detail}` : ''}`,
+      res.status,
+    );
   }
   return res;
 }
@@ -108,6 +118,8 @@ export async function getJson(url: string, opts: RequestOpts): Promise<unknown> 
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new HttpError(`${opts.what}: ${new URL(url).host} sent a malformed answer (not JSON): ${text.slice(0, 120).replace(/\s+/g, ' ')}`);
+    throw new HttpError(
+      `${opts.what}: ${new URL(url).host} sent a malformed answer (not JSON): ${text.slice(0, 120).replace(/\s+/g, ' ')}`,
+    );
   }
 }

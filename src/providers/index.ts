@@ -27,7 +27,12 @@ export function listProviders(env: NodeJS.ProcessEnv = process.env): ProviderInf
         }
       }
     }
-    const info: ProviderInfo = { name: p.name, aliases: [...p.aliases], protocols: [...p.protocols], serverCount: count };
+    const info: ProviderInfo = {
+      name: p.name,
+      aliases: [...p.aliases],
+      protocols: [...p.protocols],
+      serverCount: count,
+    };
     if (p.load !== undefined) info.synced = count > 0;
     return info;
   });
@@ -39,13 +44,21 @@ export function getProvider(name: string): ProviderDef | undefined {
 }
 
 /** The directory `~/.config/vopono/<alias>/<protocol>` (may not exist). */
-export function protocolDir(provider: string, protocol: string, env: NodeJS.ProcessEnv = process.env): string {
+export function protocolDir(
+  provider: string,
+  protocol: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const p = requireProvider(provider);
   return join(voponoDir(env), p.dir, protocol);
 }
 
 /** Synced configs of a provider: one protocol, or all of its protocols when none is given. */
-export function listServers(provider: string, protocol?: string, env: NodeJS.ProcessEnv = process.env): ServerEntry[] {
+export function listServers(
+  provider: string,
+  protocol?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ServerEntry[] {
   const p = requireProvider(provider);
   if (p.load === undefined) return [];
   const protos = protocol !== undefined ? [chooseProtocol(p, protocol)] : p.protocols;
@@ -58,7 +71,9 @@ export function listServers(provider: string, protocol?: string, env: NodeJS.Pro
 }
 
 /** Resolves `-p/-s/-c/--custom` into the config content the daemon gets (see exec-config.ts). */
-export async function resolveExecConfig(req: import('./exec-config.js').ExecConfigRequest): Promise<import('./exec-config.js').ExecConfig> {
+export async function resolveExecConfig(
+  req: import('./exec-config.js').ExecConfigRequest,
+): Promise<import('./exec-config.js').ExecConfig> {
   const m = await import('./exec-config.js');
   return m.resolveExecConfig(req);
 }

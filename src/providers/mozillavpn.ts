@@ -23,7 +23,12 @@ interface Device {
 function parseDevices(v: unknown, what: string): Device[] {
   return arr(v, what, 'devices').map((d) => {
     const o = obj(d, what);
-    return { name: optStr(o, 'name') ?? '', pubkey: str(o, 'pubkey', what), ipv4: str(o, 'ipv4_address', what), ipv6: str(o, 'ipv6_address', what) };
+    return {
+      name: optStr(o, 'name') ?? '',
+      pubkey: str(o, 'pubkey', what),
+      ipv4: str(o, 'ipv4_address', what),
+      ipv6: str(o, 'ipv6_address', what),
+    };
   });
 }
 
@@ -34,14 +39,19 @@ async function oauthLogin(p: Prompter): Promise<{ token: string; devices: Device
   const challenge = b64url(createHash('sha256').update(verifier).digest());
   const server = createServer();
   const code = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('MozillaVPN login: no answer from the browser in time')), LOGIN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error('MozillaVPN login: no answer from the browser in time')),
+      LOGIN_TIMEOUT_MS,
+    );
     server.on('request', (req, res) => {
       const m = /^\/\?code=([0-9a-f]{80})$/.exec(req.url ?? '');
       if (req.method !== 'GET' || m === null) {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('vopono: logged in, you can close this tab.\n');
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end('vopono: logged in, you can close this tab.\n');
       clearTimeout(timer);
       resolve(m[1]!);
     });
@@ -49,11 +59,19 @@ async function oauthLogin(p: Prompter): Promise<{ token: string; devices: Device
     server.listen(0, '127.0.0.1', () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      p.info(`Log in to MozillaVPN in your browser: ${providerUrl(`${V2}/vpn/login/linux?code_challenge_method=S256&code_challenge=${challenge}&port=${port}`, ENV)}`);
+      p.info(
+        `Log in to MozillaVPN in your browser: ${providerUrl(`${V2}/vpn/login/linux?code_challenge_method=S256&code_challenge=${challenge}&port=${port}`, ENV)}`,
+      );
     });
   }).finally(() => server.close());
   const what = 'MozillaVPN login';
-  const o = obj(await getJson(providerUrl(`${V2}/vpn/login/verify`, ENV), { json: { code, code_verifier: verifier }, what }), what);
+  const o = obj(
+    await getJson(providerUrl(`${V2}/vpn/login/verify`, ENV), {
+      json: { code, code_verifier: verifier },
+      what,
+    }),
+    what,
+  );
   return { token: str(o, 'token', what), devices: parseDevices(obj(o.user, what, 'user').devices, what) };
 }
 
@@ -61,14 +79,27 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
   const p = ctx.prompt;
   const relaysWhat = 'Mullvad relay list (MozillaVPN)';
   p.info('Fetching the relay list...');
-  const relays = parseRelays(await getJson(providerUrl('https://api.mullvad.net/www/relays/wireguard/', ENV), { what: relaysWhat }), relaysWhat, true);
+  const relays = parseRelays(
+    await getJson(providerUrl('https://api.mullvad.net/www/relays/wireguard/', ENV), { what: relaysWhat }),
+    relaysWhat,
+    true,
+  );
 
   let token: string;
   let devices: Device[];
   const accountWhat = 'MozillaVPN account';
   if (p.hasAnswer?.('token') === true) {
     token = await p.text('token', 'MozillaVPN access token');
-    devices = parseDevices(obj(await getJson(providerUrl(`${V1}/vpn/account`, ENV), { headers: { authorization: `Bearer ${token}` }, what: accountWhat }), accountWhat).devices, accountWhat);
+    devices = parseDevices(
+      obj(
+        await getJson(providerUrl(`${V1}/vpn/account`, ENV), {
+          headers: { authorization: `Bearer ${token}` },
+          what: accountWhat,
+        }),
+        accountWhat,
+      ).devices,
+      accountWhat,
+    );
   } else {
     ({ token, devices } = await oauthLogin(p));
   }
@@ -77,24 +108,49 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
   let privateKey: string;
   let pubkey: string;
   const pick =
-    devices.length === 0 ? 'new' : await p.choice('device', 'Which MozillaVPN device should vopono use?', [{ value: 'new', label: 'Create a new device (keypair)' }, ...devices.map((d) => ({ value: d.pubkey, label: `${d.name}: ${d.pubkey}` }))], 'new');
+    devices.length === 0
+      ? 'new'
+      : await p.choice(
+          'device',
+          'Which MozillaVPN device should vopono use?',
+          [
+            { value: 'new', label: 'Create a new device (keypair)' },
+            ...devices.map((d) => ({ value: d.pubkey, label: `${d.name}: ${d.pubkey}` })),
+          ],
+          'new',
+        );
   if (pick === 'new') {
     const name = await p.text('device_name', 'Name for the new device', {
       default: 'vopono',
       validate: (s) => (/^[A-Za-z0-9-]+$/.test(s) ? undefined : 'letters, digits and dashes only'),
     });
     const kp = generateKeypair();
-    await request(providerUrl(`${V1}/vpn/device`, ENV), { json: { name, pubkey: kp.publicKey }, headers: auth, what: 'MozillaVPN device registration' });
+    await request(providerUrl(`${V1}/vpn/device`, ENV), {
+      json: { name, pubkey: kp.publicKey },
+      headers: auth,
+      what: 'MozillaVPN device registration',
+    });
     privateKey = kp.privateKey;
     pubkey = kp.publicKey;
   } else {
     pubkey = pick;
     privateKey = await p.text('private_key', `Private key for ${pick}`, {
       secret: true,
-      validate: (s) => (!isWgKey(s) ? 'expected a 44-character base64 WireGuard key' : publicKeyOf(s) !== pick ? 'this private key does not match the public key' : undefined),
+      validate: (s) =>
+        !isWgKey(s)
+          ? 'expected a 44-character base64 WireGuard key'
+          : publicKeyOf(s) !== pick
+            ? 'this private key does not match the public key'
+            : undefined,
     });
   }
-  const account = parseDevices(obj(await getJson(providerUrl(`${V1}/vpn/account`, ENV), { headers: auth, what: accountWhat }), accountWhat).devices, accountWhat);
+  const account = parseDevices(
+    obj(
+      await getJson(providerUrl(`${V1}/vpn/account`, ENV), { headers: auth, what: accountWhat }),
+      accountWhat,
+    ).devices,
+    accountWhat,
+  );
   const dev = account.find((d) => d.pubkey === pubkey);
   if (dev === undefined) throw new Error(`the key ${pubkey} is not registered on the MozillaVPN account`);
   const port = Number(
@@ -102,14 +158,25 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
       default: '51820',
       validate: (s) => {
         const n = Number(s);
-        return Number.isInteger(n) && (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000)) ? undefined : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
+        return Number.isInteger(n) &&
+          (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000))
+          ? undefined
+          : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
       },
     }),
   );
   for (const r of relays.filter((x) => x.active)) {
     const file = ctx.write(
       `${countrySlug(r.countryName)}-${hostAlias(r.hostname)}.conf`,
-      renderWg({ privateKey, addresses: [dev.ipv4, dev.ipv6], dns: ['10.64.0.1'], mtu: 1420, peerPublicKey: r.pubkey!, allowedIps: ['0.0.0.0/0', '::0/0'], endpoint: `${r.ipv4}:${port}` }),
+      renderWg({
+        privateKey,
+        addresses: [dev.ipv4, dev.ipv6],
+        dns: ['10.64.0.1'],
+        mtu: 1420,
+        peerPublicKey: r.pubkey!,
+        allowedIps: ['0.0.0.0/0', '::0/0'],
+        endpoint: `${r.ipv4}:${port}`,
+      }),
     );
     ctx.index({ file, country: r.countryName, city: r.cityName, host: r.hostname });
   }

@@ -76,7 +76,12 @@ interface Device {
 
 function parseDevice(v: unknown, what: string): Device {
   const o = obj(v, what);
-  return { name: optStr(o, 'name') ?? '', pubkey: str(o, 'pubkey', what), ipv4: str(o, 'ipv4_address', what), ipv6: str(o, 'ipv6_address', what) };
+  return {
+    name: optStr(o, 'name') ?? '',
+    pubkey: str(o, 'pubkey', what),
+    ipv4: str(o, 'ipv4_address', what),
+    ipv6: str(o, 'ipv6_address', what),
+  };
 }
 
 interface Cached {
@@ -91,8 +96,14 @@ function readCachedDevice(ctx: SyncContext): Cached | undefined {
   if (t === undefined) return undefined;
   try {
     const o = JSON.parse(t) as Record<string, unknown>;
-    const c = { public_key: o.public_key, private_key: o.private_key, ipv4_address: o.ipv4_address, ipv6_address: o.ipv6_address };
-    if (Object.values(c).every((x) => typeof x === 'string') && isWgKey(c.private_key as string)) return c as Cached;
+    const c = {
+      public_key: o.public_key,
+      private_key: o.private_key,
+      ipv4_address: o.ipv4_address,
+      ipv6_address: o.ipv6_address,
+    };
+    if (Object.values(c).every((x) => typeof x === 'string') && isWgKey(c.private_key as string))
+      return c as Cached;
   } catch {
     /* not reusable */
   }
@@ -102,46 +113,89 @@ function readCachedDevice(ctx: SyncContext): Cached | undefined {
 async function syncWireguard(ctx: SyncContext): Promise<void> {
   const p = ctx.prompt;
   p.info('Fetching the Mullvad WireGuard relay list...');
-  const relays = parseRelays(await getJson(url('/www/relays/wireguard/'), { what: 'Mullvad relay list' }), 'Mullvad relay list', true);
+  const relays = parseRelays(
+    await getJson(url('/www/relays/wireguard/'), { what: 'Mullvad relay list' }),
+    'Mullvad relay list',
+    true,
+  );
   const account = await askAccount(ctx);
 
   p.info('Logging in to Mullvad...');
   let token: string;
   try {
-    const t = obj(await getJson(url('/auth/v1/token'), { json: { account_number: account }, what: 'Mullvad login' }), 'Mullvad login');
+    const t = obj(
+      await getJson(url('/auth/v1/token'), { json: { account_number: account }, what: 'Mullvad login' }),
+      'Mullvad login',
+    );
     token = str(t, 'access_token', 'Mullvad login');
   } catch (err) {
     if (err instanceof HttpError && err.status !== undefined && err.status >= 400 && err.status < 500) {
-      throw new Error(`Mullvad login failed: the account number was not accepted (HTTP ${err.status}); check it and try again`);
+      throw new Error(
+        `Mullvad login failed: the account number was not accepted (HTTP ${err.status}); check it and try again`,
+      );
     }
     throw err;
   }
   const auth = { authorization: `Bearer ${token}` };
-  const me = obj(await getJson(url('/accounts/v1/accounts/me'), { headers: auth, what: 'Mullvad account details' }), 'Mullvad account details');
+  const me = obj(
+    await getJson(url('/accounts/v1/accounts/me'), { headers: auth, what: 'Mullvad account details' }),
+    'Mullvad account details',
+  );
   const expiry = str(me, 'expiry', 'Mullvad account details');
   const expiryMs = Date.parse(expiry);
-  if (!Number.isNaN(expiryMs) && expiryMs <= Date.now()) throw new Error(`the Mullvad account expired on ${expiry}; add time to it, then sync again`);
+  if (!Number.isNaN(expiryMs) && expiryMs <= Date.now())
+    throw new Error(`the Mullvad account expired on ${expiry}; add time to it, then sync again`);
   const maxDevices = typeof me.max_devices === 'number' ? me.max_devices : 5;
   const canAdd = typeof me.can_add_devices === 'boolean' ? me.can_add_devices : true;
-  const devices = arr(await getJson(url('/accounts/v1/devices'), { headers: auth, what: 'Mullvad device list' }), 'Mullvad device list').map((d) =>
-    parseDevice(d, 'Mullvad device list'),
-  );
+  const devices = arr(
+    await getJson(url('/accounts/v1/devices'), { headers: auth, what: 'Mullvad device list' }),
+    'Mullvad device list',
+  ).map((d) => parseDevice(d, 'Mullvad device list'));
 
   let privateKey: string;
   let device: Device | undefined;
   const cached = readCachedDevice(ctx);
   const cachedDev = cached !== undefined ? devices.find((d) => d.pubkey === cached.public_key) : undefined;
-  if (cached !== undefined && cachedDev !== undefined && (await p.confirm('reuse_device', `Reuse the device key ${cachedDev.pubkey} (${cachedDev.name}) from the last sync?`, true))) {
+  if (
+    cached !== undefined &&
+    cachedDev !== undefined &&
+    (await p.confirm(
+      'reuse_device',
+      `Reuse the device key ${cachedDev.pubkey} (${cachedDev.name}) from the last sync?`,
+      true,
+    ))
+  ) {
     device = cachedDev;
     privateKey = cached.private_key;
   } else {
-    const choices = [{ value: 'new', label: 'Generate a new keypair and register it' }, ...devices.map((d) => ({ value: d.pubkey, label: `${d.name}: ${d.pubkey}` }))];
-    const pick = devices.length === 0 ? 'new' : await p.choice('device', 'Which WireGuard key should vopono use? (an existing one needs its private key)', choices, 'new');
+    const choices = [
+      { value: 'new', label: 'Generate a new keypair and register it' },
+      ...devices.map((d) => ({ value: d.pubkey, label: `${d.name}: ${d.pubkey}` })),
+    ];
+    const pick =
+      devices.length === 0
+        ? 'new'
+        : await p.choice(
+            'device',
+            'Which WireGuard key should vopono use? (an existing one needs its private key)',
+            choices,
+            'new',
+          );
     if (pick === 'new') {
-      if (devices.length >= maxDevices || !canAdd) throw new Error(`the Mullvad account already has ${devices.length} devices (the maximum); remove one in the Mullvad account page, or reuse one with --device PUBKEY`);
+      if (devices.length >= maxDevices || !canAdd)
+        throw new Error(
+          `the Mullvad account already has ${devices.length} devices (the maximum); remove one in the Mullvad account page, or reuse one with --device PUBKEY`,
+        );
       const kp = generateKeypair();
       p.info('Registering a new WireGuard key with Mullvad...');
-      device = parseDevice(await getJson(url('/accounts/v1/devices'), { json: { pubkey: kp.publicKey }, headers: auth, what: 'Mullvad device registration' }), 'Mullvad device registration');
+      device = parseDevice(
+        await getJson(url('/accounts/v1/devices'), {
+          json: { pubkey: kp.publicKey },
+          headers: auth,
+          what: 'Mullvad device registration',
+        }),
+        'Mullvad device registration',
+      );
       privateKey = kp.privateKey;
       p.info(`Registered public key ${kp.publicKey} as device '${device.name}'`);
     } else {
@@ -149,7 +203,12 @@ async function syncWireguard(ctx: SyncContext): Promise<void> {
       const pub = device.pubkey;
       privateKey = await p.text('private_key', `Private key for ${pub}`, {
         secret: true,
-        validate: (s) => (!isWgKey(s) ? 'expected a 44-character base64 WireGuard key' : publicKeyOf(s) !== pub ? 'this private key does not match the public key' : undefined),
+        validate: (s) =>
+          !isWgKey(s)
+            ? 'expected a 44-character base64 WireGuard key'
+            : publicKeyOf(s) !== pub
+              ? 'this private key does not match the public key'
+              : undefined,
       });
     }
   }
@@ -159,7 +218,10 @@ async function syncWireguard(ctx: SyncContext): Promise<void> {
       default: '51820',
       validate: (s) => {
         const n = Number(s);
-        return Number.isInteger(n) && (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000)) ? undefined : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
+        return Number.isInteger(n) &&
+          (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000))
+          ? undefined
+          : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
       },
     }),
   );
@@ -182,7 +244,15 @@ async function syncWireguard(ctx: SyncContext): Promise<void> {
     n++;
   }
   if (n === 0) fail('Mullvad relay list', 'no active WireGuard relays');
-  ctx.write('wireguard_device.json', JSON.stringify({ public_key: device.pubkey, private_key: privateKey, ipv4_address: device.ipv4, ipv6_address: device.ipv6 }));
+  ctx.write(
+    'wireguard_device.json',
+    JSON.stringify({
+      public_key: device.pubkey,
+      private_key: privateKey,
+      ipv4_address: device.ipv4,
+      ipv6_address: device.ipv6,
+    }),
+  );
 }
 
 const OVPN_SETTINGS = [
@@ -208,7 +278,11 @@ const OVPN_SETTINGS = [
 async function syncOpenvpn(ctx: SyncContext): Promise<void> {
   const p = ctx.prompt;
   p.info('Fetching the Mullvad OpenVPN relay list...');
-  const relays = parseRelays(await getJson(url('/www/relays/openvpn/'), { what: 'Mullvad relay list' }), 'Mullvad relay list', false);
+  const relays = parseRelays(
+    await getJson(url('/www/relays/openvpn/'), { what: 'Mullvad relay list' }),
+    'Mullvad relay list',
+    false,
+  );
   const variant = await p.choice(
     'variant',
     'OpenVPN protocol and port',
@@ -220,22 +294,37 @@ async function syncOpenvpn(ctx: SyncContext): Promise<void> {
     ],
     'udp',
   );
-  const ports: Record<string, number[]> = { udp: [1300, 1301, 1302, 1194, 1195, 1196, 1197], udp53: [53], tcp80: [80], tcp443: [443] };
+  const ports: Record<string, number[]> = {
+    udp: [1300, 1301, 1302, 1194, 1195, 1196, 1197],
+    udp53: [53],
+    tcp80: [80],
+    tcp443: [443],
+  };
   const choices = ports[variant]!;
   const port = choices[Math.floor(Math.random() * choices.length)]!;
-  const useIps = await p.confirm('use_ips', 'Use IP addresses instead of host names? (resists DNS blocking; sync more often)', false);
-  const settings = [...OVPN_SETTINGS, ...(variant.startsWith('udp') ? ['proto udp', 'fast-io'] : ['proto tcp'])];
+  const useIps = await p.confirm(
+    'use_ips',
+    'Use IP addresses instead of host names? (resists DNS blocking; sync more often)',
+    false,
+  );
+  const settings = [
+    ...OVPN_SETTINGS,
+    ...(variant.startsWith('udp') ? ['proto udp', 'fast-io'] : ['proto tcp']),
+  ];
 
   const files = new Map<string, { remotes: string[]; country: string }>();
   for (const r of relays.filter((x) => x.active)) {
     const name = `${countrySlug(r.countryName)}-${r.countryCode}.ovpn`;
     const e = files.get(name) ?? { remotes: [], country: r.countryName };
-    e.remotes.push(useIps ? `remote ${r.ipv4} ${port} # ${r.hostname}` : `remote ${r.hostname}.relays.mullvad.net ${port}`);
+    e.remotes.push(
+      useIps ? `remote ${r.ipv4} ${port} # ${r.hostname}` : `remote ${r.hostname}.relays.mullvad.net ${port}`,
+    );
     files.set(name, e);
   }
   for (const [name, e] of files) {
     const remotes = shuffle(e.remotes).slice(0, 64);
-    const body = [...settings, ...remotes, ...(remotes.length > 1 ? ['remote-random'] : [])].join('\n') + '\n';
+    const body =
+      [...settings, ...remotes, ...(remotes.length > 1 ? ['remote-random'] : [])].join('\n') + '\n';
     const file = ctx.write(name, body);
     ctx.index({ file, country: e.country, host: name.split('-')[1]?.replace('.ovpn', '') });
   }

@@ -25,7 +25,16 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
   const folder = variant.endsWith('udp') ? 'ovpn_udp/' : 'ovpn_tcp/';
   const what = 'NordVPN OpenVPN configs';
   p.info('Downloading the NordVPN OpenVPN configs (large)...');
-  const zip = readZip(await getBytes(providerUrl('https://downloads.nordcdn.com/configs/archives/servers/ovpn.zip', 'VOPONO_NORDVPN_API_URL'), { what, timeoutMs: 300_000 }), what);
+  const zip = readZip(
+    await getBytes(
+      providerUrl(
+        'https://downloads.nordcdn.com/configs/archives/servers/ovpn.zip',
+        'VOPONO_NORDVPN_API_URL',
+      ),
+      { what, timeoutMs: 300_000 },
+    ),
+    what,
+  );
   let n = 0;
   for (const e of zip) {
     if (!e.path.startsWith(folder) || !e.name.toLowerCase().endsWith('.ovpn')) continue;
@@ -35,7 +44,14 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
     const type = m[2] === undefined ? 'plain' : m[2] === 'onion' ? 'onion' : 'double';
     if (type !== kind) continue;
     const file = ctx.write(`${countryOrCode(m[1]!)}-${server.replace(/-/g, '_')}.ovpn`, e.data);
-    ctx.index({ file, country: countryOrCode(m[1]!).replace(/_/g, ' '), host: e.name.toLowerCase().replace(/\.(tcp|udp)\.ovpn$/, '').replace(/\.ovpn$/, '') });
+    ctx.index({
+      file,
+      country: countryOrCode(m[1]!).replace(/_/g, ' '),
+      host: e.name
+        .toLowerCase()
+        .replace(/\.(tcp|udp)\.ovpn$/, '')
+        .replace(/\.ovpn$/, ''),
+    });
     n++;
   }
   if (n === 0) throw new Error(`${what}: the archive has no ${variant} configs under ${folder}`);

@@ -36,12 +36,16 @@ export function checkOwnedDir(path: string): boolean {
   const st = lstatOrUndefined(path);
   if (st === undefined) return false;
   if (st.isSymbolicLink()) {
-    throw new ConfigDirError(`refusing to use ${path}: it is a symbolic link (vopono's config directories must be real directories owned by you)`);
+    throw new ConfigDirError(
+      `refusing to use ${path}: it is a symbolic link (vopono's config directories must be real directories owned by you)`,
+    );
   }
   if (!st.isDirectory()) throw new ConfigDirError(`refusing to use ${path}: it is not a directory`);
   const me = uid();
   if (me >= 0 && st.uid !== me) {
-    throw new ConfigDirError(`refusing to use ${path}: it is owned by uid ${st.uid}, not by you (uid ${me}); fix with: sudo chown -R ${me} ${path}`);
+    throw new ConfigDirError(
+      `refusing to use ${path}: it is owned by uid ${st.uid}, not by you (uid ${me}); fix with: sudo chown -R ${me} ${path}`,
+    );
   }
   return true;
 }

@@ -47,7 +47,9 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
     return v !== undefined && v !== '' ? v : undefined;
   };
   const missing = (key: string, question: string): never => {
-    throw new NoAnswerError(`${question.replace(/[:?]\s*$/, '')}: no answer given; pass ${flagOf(key)} or set ${envKey(key)} (or run vopono sync on a terminal)`);
+    throw new NoAnswerError(
+      `${question.replace(/[:?]\s*$/, '')}: no answer given; pass ${flagOf(key)} or set ${envKey(key)} (or run vopono sync on a terminal)`,
+    );
   };
 
   return {
@@ -82,7 +84,8 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
       const g = given(key);
       if (g !== undefined) {
         const v = pick(g.trim());
-        if (v === undefined) throw new Error(`${flagOf(key)}: '${g}' is not one of: ${choices.map((c) => c.value).join(', ')}`);
+        if (v === undefined)
+          throw new Error(`${flagOf(key)}: '${g}' is not one of: ${choices.map((c) => c.value).join(', ')}`);
         return v;
       }
       if (!opts.interactive) {
@@ -90,7 +93,9 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
         return missing(key, `${question} (one of: ${choices.map((c) => c.value).join(', ')})`);
       }
       out.write(`${question}\n`);
-      choices.forEach((c, i) => out.write(`  ${i + 1}) ${c.label}${c.value === defaultValue ? ' (default)' : ''}\n`));
+      choices.forEach((c, i) =>
+        out.write(`  ${i + 1}) ${c.label}${c.value === defaultValue ? ' (default)' : ''}\n`),
+      );
       for (;;) {
         const a = (await ask(`Choose 1-${choices.length}: `)).trim();
         if (a === '' && defaultValue !== undefined) return defaultValue;
@@ -99,7 +104,8 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
       }
     },
     async confirm(key, question, defaultValue) {
-      const parse = (a: string): boolean | undefined => (/^(y|yes|true|1)$/i.test(a) ? true : /^(n|no|false|0)$/i.test(a) ? false : undefined);
+      const parse = (a: string): boolean | undefined =>
+        /^(y|yes|true|1)$/i.test(a) ? true : /^(n|no|false|0)$/i.test(a) ? false : undefined;
       const g = given(key);
       if (g !== undefined) {
         const v = parse(g.trim());

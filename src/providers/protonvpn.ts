@@ -35,16 +35,45 @@ export function protonFileName(entry: string): string {
 
 export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<void> {
   const p = ctx.prompt;
-  const tier = await p.choice('tier', 'ProtonVPN account tier', [{ value: 'free', label: 'Free' }, { value: 'plus', label: 'Plus' }], 'free');
+  const tier = await p.choice(
+    'tier',
+    'ProtonVPN account tier',
+    [
+      { value: 'free', label: 'Free' },
+      { value: 'plus', label: 'Plus' },
+    ],
+    'free',
+  );
   const category =
     tier === 'plus'
-      ? await p.choice('category', 'Which configs?', [{ value: 'standard', label: 'Standard' }, { value: 'securecore', label: 'Secure Core (Plus only)' }], 'standard')
+      ? await p.choice(
+          'category',
+          'Which configs?',
+          [
+            { value: 'standard', label: 'Standard' },
+            { value: 'securecore', label: 'Secure Core (Plus only)' },
+          ],
+          'standard',
+        )
       : 'standard';
-  const transport = await p.choice('variant', 'OpenVPN transport', [{ value: 'udp', label: 'UDP' }, { value: 'tcp', label: 'TCP' }], 'udp');
-  const raw = await p.text('cookie', 'Log in at account.protonvpn.com, then paste the cookie of the form AUTH-xxx=yyy', {
-    secret: true,
-    validate: (s) => (parseAuthCookie(s) === undefined ? 'expected AUTH-xxx=yyy (or AUTH-xxx: yyy)' : undefined),
-  });
+  const transport = await p.choice(
+    'variant',
+    'OpenVPN transport',
+    [
+      { value: 'udp', label: 'UDP' },
+      { value: 'tcp', label: 'TCP' },
+    ],
+    'udp',
+  );
+  const raw = await p.text(
+    'cookie',
+    'Log in at account.protonvpn.com, then paste the cookie of the form AUTH-xxx=yyy',
+    {
+      secret: true,
+      validate: (s) =>
+        parseAuthCookie(s) === undefined ? 'expected AUTH-xxx=yyy (or AUTH-xxx: yyy)' : undefined,
+    },
+  );
   const { cookie, uid } = parseAuthCookie(raw)!;
   const cat = tier === 'free' ? 'Server' : category === 'securecore' ? 'SecureCore' : 'Country';
   const q = `Category=${cat}&Tier=${tier === 'free' ? 0 : 2}&Platform=Linux&Protocol=${transport}`;
@@ -52,9 +81,15 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
   p.info('Downloading the ProtonVPN OpenVPN configs...');
   let bytes: Uint8Array;
   try {
-    bytes = await getBytes(providerUrl(`https://account.protonvpn.com/api/vpn/config?${q}`, 'VOPONO_PROTONVPN_API_URL'), { headers: { cookie, 'x-pm-uid': uid }, what });
+    bytes = await getBytes(
+      providerUrl(`https://account.protonvpn.com/api/vpn/config?${q}`, 'VOPONO_PROTONVPN_API_URL'),
+      { headers: { cookie, 'x-pm-uid': uid }, what },
+    );
   } catch (err) {
-    if (err instanceof HttpError && (err.status === 401 || err.status === 403 || err.status === 422)) throw new Error('ProtonVPN refused the session cookie (expired or wrong); log in again and copy a fresh AUTH-... cookie');
+    if (err instanceof HttpError && (err.status === 401 || err.status === 403 || err.status === 422))
+      throw new Error(
+        'ProtonVPN refused the session cookie (expired or wrong); log in again and copy a fresh AUTH-... cookie',
+      );
     throw err;
   }
   for (const e of readZip(bytes, what)) {
@@ -64,8 +99,15 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
     }
     const name = protonFileName(e.name);
     const file = ctx.write(name, cleanOvpn(utf8(e.data)));
-    ctx.index({ file, country: name.split('-')[0]!.replace(/_/g, ' '), host: e.name.toLowerCase().split('.')[0] });
+    ctx.index({
+      file,
+      country: name.split('-')[0]!.replace(/_/g, ' '),
+      host: e.name.toLowerCase().split('.')[0],
+    });
   }
-  const cred = await askCredentials(ctx, 'ProtonVPN OpenVPN (not your account login; add +pmp for port forwarding)');
+  const cred = await askCredentials(
+    ctx,
+    'ProtonVPN OpenVPN (not your account login; add +pmp for port forwarding)',
+  );
   ctx.write('auth.txt', `${cred.username}\n${cred.password}`);
 }

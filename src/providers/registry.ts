@@ -137,7 +137,10 @@ export function chooseProtocol(p: ProviderDef, protocol?: string): string {
   const n = normaliseProtocol(protocol);
   if (n === undefined) throw new Error(`unknown protocol '${protocol}' (use wireguard or openvpn)`);
   if (p.name !== 'custom' && p.name !== 'none' && !(p.protocols as string[]).includes(n)) {
-    const hint = p.name === 'protonvpn' && n === 'wireguard' ? ' (ProtonVPN WireGuard: download a config from your account and use --custom FILE)' : '';
+    const hint =
+      p.name === 'protonvpn' && n === 'wireguard'
+        ? ' (ProtonVPN WireGuard: download a config from your account and use --custom FILE)'
+        : '';
     throw new Error(`${p.name} does not support ${n} (supported: ${p.protocols.join(', ')})${hint}`);
   }
   return n;

@@ -70,7 +70,10 @@ export function matchesPrefix(entry: Pick<ServerEntry, 'name'>, prefix: string):
   return name.startsWith(p) || (parts[0] ?? '').startsWith(p) || (parts[1] ?? '').startsWith(p);
 }
 
-export function filterByPrefix<T extends Pick<ServerEntry, 'name'>>(entries: T[], prefix: string | undefined): T[] {
+export function filterByPrefix<T extends Pick<ServerEntry, 'name'>>(
+  entries: T[],
+  prefix: string | undefined,
+): T[] {
   if (prefix === undefined || prefix === '') return entries;
   const p = prefix.replace(CONFIG_EXT, '');
   return entries.filter((e) => matchesPrefix(e, p));
@@ -95,7 +98,9 @@ export function closestNames(entries: Pick<ServerEntry, 'name'>[], prefix: strin
   const p = prefix.toLowerCase();
   const scored = entries.map((e) => {
     const name = e.name.toLowerCase();
-    const cands = [name, ...name.split('-')].map((c) => levenshtein(p, c.slice(0, Math.max(p.length, 1))) + Math.abs(c.length - p.length) * 0.01);
+    const cands = [name, ...name.split('-')].map(
+      (c) => levenshtein(p, c.slice(0, Math.max(p.length, 1))) + Math.abs(c.length - p.length) * 0.01,
+    );
     return { name: e.name, d: Math.min(...cands) };
   });
   scored.sort((a, b) => a.d - b.d || a.name.localeCompare(b.name));
@@ -108,7 +113,11 @@ export interface Choice {
 }
 
 /** Chooses the config for `--server PREFIX`: an exact name wins; else one match at random. */
-export function chooseServer(entries: ServerEntry[], prefix: string, random: () => number = Math.random): Choice | undefined {
+export function chooseServer(
+  entries: ServerEntry[],
+  prefix: string,
+  random: () => number = Math.random,
+): Choice | undefined {
   const p = prefix.replace(CONFIG_EXT, '').toLowerCase();
   const exact = entries.find((e) => e.name.toLowerCase() === p);
   if (exact !== undefined) return { entry: exact, matches: 1 };

@@ -24,21 +24,33 @@ const FLAG_KEYS: Record<string, string> = {
   onlyPortForwarding: 'only_port_forwarding',
 };
 
-export async function runSync(provider: string | undefined, opts: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runSync(
+  provider: string | undefined,
+  opts: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const answers: Record<string, string | undefined> = {};
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const v = opts[flag];
     if (typeof v === 'string') answers[key] = v;
   }
   if (answers.api_key === undefined && env.AIRVPN_API_KEY !== undefined) answers.api_key = env.AIRVPN_API_KEY;
-  const interactive = opts.nonInteractive !== true && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const interactive =
+    opts.nonInteractive !== true && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const prompt = createPrompter({ answers, interactive, env });
   try {
     const syncable = PROVIDERS.filter((p) => p.load !== undefined);
     let name = provider;
     if (name === undefined) {
-      if (!interactive) throw new Error(`which provider? e.g. vopono sync mullvad (one of: ${syncable.map((p) => p.name).join(', ')})`);
-      name = await prompt.choice('provider', 'Which VPN provider do you want to sync?', syncable.map((p) => ({ value: p.name, label: p.name })));
+      if (!interactive)
+        throw new Error(
+          `which provider? e.g. vopono sync mullvad (one of: ${syncable.map((p) => p.name).join(', ')})`,
+        );
+      name = await prompt.choice(
+        'provider',
+        'Which VPN provider do you want to sync?',
+        syncable.map((p) => ({ value: p.name, label: p.name })),
+      );
     }
     const def = requireProvider(name);
     let protocol = typeof opts.protocol === 'string' ? chooseProtocol(def, opts.protocol) : undefined;

@@ -14,7 +14,8 @@ export function safeName(name: string): string {
     .toLowerCase()
     .replace(/ /g, '_')
     .replace(/[^a-z0-9_.+-]/g, '_');
-  if (n === '' || n.startsWith('.') || n.includes('/')) throw new Error(`refusing to write a file named '${name}'`);
+  if (n === '' || n.startsWith('.') || n.includes('/'))
+    throw new Error(`refusing to write a file named '${name}'`);
   return n;
 }
 
@@ -33,9 +34,15 @@ export interface SyncResult {
   count: number;
 }
 
-export async function syncProvider(providerName: string, protocolName: string | undefined, prompt: Prompter, env: NodeJS.ProcessEnv = process.env): Promise<SyncResult> {
+export async function syncProvider(
+  providerName: string,
+  protocolName: string | undefined,
+  prompt: Prompter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SyncResult> {
   const def = requireProvider(providerName);
-  if (def.load === undefined) throw new Error(`'${def.name}' has nothing to sync (use --custom FILE for your own configs)`);
+  if (def.load === undefined)
+    throw new Error(`'${def.name}' has nothing to sync (use --custom FILE for your own configs)`);
   const protocol = chooseProtocol(def, protocolName) as VpnProtocol;
   const providerDir = ensureDirs(voponoDir(env), def.dir);
   const live = join(providerDir, protocol);
@@ -68,7 +75,8 @@ export async function syncProvider(providerName: string, protocolName: string | 
     await mod.sync(protocol, ctx);
     const count = readdirSync(staging).filter((f) => CONFIG_EXT.test(f)).length;
     if (count === 0) throw new Error(`${def.name}: the provider returned no servers; previous configs kept`);
-    if (index.length > 0) writeFileSync(join(staging, INDEX_FILE), JSON.stringify(index, null, 1) + '\n', { mode: 0o600 });
+    if (index.length > 0)
+      writeFileSync(join(staging, INDEX_FILE), JSON.stringify(index, null, 1) + '\n', { mode: 0o600 });
     // swap: live → old, staging → live, then drop old (put old back if the second rename fails)
     if (existsSync(live)) {
       old = join(providerDir, `.${protocol}.old-${process.pid}-${Date.now()}`);

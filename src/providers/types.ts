@@ -29,9 +29,18 @@ export interface ServerEntry {
 /** Asks the user one thing (interactive) or takes it from flags/env (non-interactive). */
 export interface Prompter {
   /** Free text; `secret` hides the input. Throws when no answer is available non-interactively. */
-  text(key: string, question: string, opts?: { default?: string; secret?: boolean; validate?: (v: string) => string | undefined }): Promise<string>;
+  text(
+    key: string,
+    question: string,
+    opts?: { default?: string; secret?: boolean; validate?: (v: string) => string | undefined },
+  ): Promise<string>;
   /** One of `choices` (values); returns the chosen value. */
-  choice(key: string, question: string, choices: { value: string; label: string }[], defaultValue?: string): Promise<string>;
+  choice(
+    key: string,
+    question: string,
+    choices: { value: string; label: string }[],
+    defaultValue?: string,
+  ): Promise<string>;
   /** Yes/no. */
   confirm(key: string, question: string, defaultValue: boolean): Promise<boolean>;
   /** True when a flag/env answer exists for `key` (so cached values should not be used). */

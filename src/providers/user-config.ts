@@ -103,14 +103,30 @@ export async function parseUserDefaults(text: string, file: string): Promise<Use
         out[field] = value;
         break;
       case 'strings': {
-        const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value;
-        if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) bad(rawKey, 'a string or a list of strings');
+        const list =
+          typeof value === 'string'
+            ? value
+                .split(',')
+                .map((s) => s.trim())
+                .filter((s) => s !== '')
+            : value;
+        if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+          bad(rawKey, 'a string or a list of strings');
         out[field] = list;
         break;
       }
       case 'ports': {
-        const list = typeof value === 'number' ? [value] : typeof value === 'string' ? value.split(',').map((s) => Number(s.trim())) : value;
-        if (!Array.isArray(list) || !list.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0 && x < 65536)) bad(rawKey, 'a port number or a list of port numbers');
+        const list =
+          typeof value === 'number'
+            ? [value]
+            : typeof value === 'string'
+              ? value.split(',').map((s) => Number(s.trim()))
+              : value;
+        if (
+          !Array.isArray(list) ||
+          !list.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0 && x < 65536)
+        )
+          bad(rawKey, 'a port number or a list of port numbers');
         out[field] = list;
         break;
       }
@@ -124,14 +140,19 @@ export async function parseUserDefaults(text: string, file: string): Promise<Use
   }
   if (d.firewall !== undefined) {
     const f = String(d.firewall).toLowerCase();
-    if (f !== 'nftables' && f !== 'iptables') throw new UserConfigError(`${file}: firewall must be NfTables or IpTables, not '${String(d.firewall)}'`);
+    if (f !== 'nftables' && f !== 'iptables')
+      throw new UserConfigError(
+        `${file}: firewall must be NfTables or IpTables, not '${String(d.firewall)}'`,
+      );
     d.firewall = f;
   }
   return d;
 }
 
 /** Reads ~/.config/vopono/config.toml (or `path`); none there → {}. */
-export async function loadUserDefaults(opts: { path?: string; env?: NodeJS.ProcessEnv } = {}): Promise<UserDefaults> {
+export async function loadUserDefaults(
+  opts: { path?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<UserDefaults> {
   const env = opts.env ?? process.env;
   let file = opts.path;
   if (file === undefined) {

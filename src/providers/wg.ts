@@ -40,7 +40,13 @@ export function renderWg(c: WgConfig): string {
   const lines = ['[Interface]', `PrivateKey = ${c.privateKey}`, `Address = ${c.addresses.join(', ')}`];
   if (c.mtu !== undefined) lines.push(`MTU = ${c.mtu}`);
   for (const d of c.dns) lines.push(`DNS = ${d}`);
-  lines.push('', '[Peer]', `PublicKey = ${c.peerPublicKey}`, `AllowedIPs = ${c.allowedIps.join(', ')}`, `Endpoint = ${c.endpoint}`);
+  lines.push(
+    '',
+    '[Peer]',
+    `PublicKey = ${c.peerPublicKey}`,
+    `AllowedIPs = ${c.allowedIps.join(', ')}`,
+    `Endpoint = ${c.endpoint}`,
+  );
   if (c.keepalive !== undefined) lines.push(`PersistentKeepalive = ${c.keepalive}`);
   return lines.join('\n') + '\n';
 }

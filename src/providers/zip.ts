@@ -14,7 +14,9 @@ export function readZip(bytes: Uint8Array, what: string): ZipEntry[] {
   try {
     files = unzipSync(bytes);
   } catch (err) {
-    throw new Error(`${what}: the downloaded zip is corrupt or not a zip (${err instanceof Error ? err.message : String(err)}); try again later`);
+    throw new Error(
+      `${what}: the downloaded zip is corrupt or not a zip (${err instanceof Error ? err.message : String(err)}); try again later`,
+    );
   }
   const out: ZipEntry[] = [];
   for (const [path, data] of Object.entries(files)) {

@@ -12,9 +12,15 @@ export function register(program: Command): void {
   program
     .command('servers')
     .description('List the synced servers (config files) of a provider')
-    .argument('<provider>', 'provider name (mullvad, azirevpn, ivpn, pia, protonvpn, nordvpn, airvpn, mozillavpn)')
+    .argument(
+      '<provider>',
+      'provider name (mullvad, azirevpn, ivpn, pia, protonvpn, nordvpn, airvpn, mozillavpn)',
+    )
     .option('-c, --protocol <protocol>', 'only this protocol (wireguard, openvpn)')
-    .option('--prefix <prefix>', 'only servers matching this prefix (country, host or file name), as --server does')
+    .option(
+      '--prefix <prefix>',
+      'only servers matching this prefix (country, host or file name), as --server does',
+    )
     .option('--json', 'print JSON instead of a table')
     .action(async (provider: string, opts: ServersOpts) => {
       const { runServers } = await import('../../providers/servers-command.js');

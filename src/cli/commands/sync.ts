@@ -8,16 +8,28 @@ export function register(program: Command): void {
     .command('sync')
     .description('Download server lists and configs for a VPN provider (interactive on a terminal)')
     .argument('[provider]', 'provider name (asked on a terminal when omitted)')
-    .option('-c, --protocol <protocol>', 'wireguard or openvpn (default: the provider\'s default, or asked)')
+    .option('-c, --protocol <protocol>', "wireguard or openvpn (default: the provider's default, or asked)")
     .option('--non-interactive', 'never ask: take every answer from flags/env, else fail')
     .option('--account <number>', 'Mullvad account number (env VOPONO_SYNC_ACCOUNT)')
     .option('--username <name>', 'account user name (env VOPONO_SYNC_USERNAME)')
-    .option('--password <password>', 'account password (prefer env VOPONO_SYNC_PASSWORD: flags are visible in ps)')
+    .option(
+      '--password <password>',
+      'account password (prefer env VOPONO_SYNC_PASSWORD: flags are visible in ps)',
+    )
     .option('--port <port>', 'server port to connect to')
     .option('--variant <name>', 'config set: udp/tcp/... (provider specific; see the interactive choices)')
-    .option('--device <new|pubkey>', 'WireGuard device: "new" to register a new key, or an existing public key')
-    .option('--reuse-device <yes|no>', 'reuse the WireGuard key of the last sync if still registered (default yes)')
-    .option('--private-key <key>', 'private key of an existing WireGuard device (prefer env VOPONO_SYNC_PRIVATE_KEY)')
+    .option(
+      '--device <new|pubkey>',
+      'WireGuard device: "new" to register a new key, or an existing public key',
+    )
+    .option(
+      '--reuse-device <yes|no>',
+      'reuse the WireGuard key of the last sync if still registered (default yes)',
+    )
+    .option(
+      '--private-key <key>',
+      'private key of an existing WireGuard device (prefer env VOPONO_SYNC_PRIVATE_KEY)',
+    )
     .option('--ip <address>', 'iVPN: WireGuard address assigned to your key')
     .option('--dns-choice <name>', 'iVPN: standard, antitracker or hardcore')
     .option('--api-key <key>', 'AirVPN API key (env AIRVPN_API_KEY or VOPONO_SYNC_API_KEY)')

@@ -45,59 +45,90 @@ describe('sync failures keep the previous configs', () => {
   it('network down (connection refused)', async () => {
     previous();
     process.env.VOPONO_MULLVAD_API_URL = await closedPort();
-    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: '1234567890123456' }))).rejects.toThrow(/could not reach 127\.0\.0\.1:\d+ for the Mullvad relay list: ECONNREFUSED.*network up/);
+    await expect(
+      syncProvider('mullvad', 'wireguard', prompter({ account: '1234567890123456' })),
+    ).rejects.toThrow(
+      /could not reach 127\.0\.0\.1:\d+ for the Mullvad relay list: ECONNREFUSED.*network up/,
+    );
     untouched();
   });
 
   it('HTTP error', async () => {
     previous();
     srv.routes.set('GET /www/relays/wireguard/', () => ({ status: 503, body: 'maintenance' }));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/Mullvad relay list: .* answered HTTP 503.*maintenance/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /Mullvad relay list: .* answered HTTP 503.*maintenance/,
+    );
     untouched();
   });
 
   it('200 with malformed JSON', async () => {
     previous();
     srv.routes.set('GET /www/relays/wireguard/', () => ({ body: '[{"hostname": "se-got' }));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/malformed answer \(not JSON\)/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /malformed answer \(not JSON\)/,
+    );
     untouched();
   });
 
   it('200 with JSON of the wrong shape', async () => {
     previous();
     srv.routes.set('GET /www/relays/wireguard/', () => json([{ hostname: 'se-got-wg-001', active: true }]));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/Mullvad relay list: unexpected answer .*country_code/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /Mullvad relay list: unexpected answer .*country_code/,
+    );
     untouched();
   });
 
   it('corrupt zip', async () => {
     mkdirSync(join(env.config, 'vopono', 'nordvpn', 'openvpn'), { recursive: true });
     writeFileSync(join(env.config, 'vopono', 'nordvpn', 'openvpn', 'sweden-se1.ovpn'), 'OLD');
-    srv.routes.set('GET /configs/archives/servers/ovpn.zip', () => ({ body: new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8]) }));
-    await expect(syncProvider('nordvpn', 'openvpn', prompter({ username: 'u', password: 'p' }))).rejects.toThrow(/zip is corrupt or not a zip/);
+    srv.routes.set('GET /configs/archives/servers/ovpn.zip', () => ({
+      body: new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8]),
+    }));
+    await expect(
+      syncProvider('nordvpn', 'openvpn', prompter({ username: 'u', password: 'p' })),
+    ).rejects.toThrow(/zip is corrupt or not a zip/);
     expect(readdirSync(join(env.config, 'vopono', 'nordvpn', 'openvpn'))).toEqual(['sweden-se1.ovpn']);
     expect(readdirSync(join(env.config, 'vopono', 'nordvpn'))).toEqual(['openvpn']);
   });
 
   it('an HTML page instead of a zip', async () => {
     srv.routes.set('GET /openvpn/openvpn.zip', () => ({ body: '<html>Sorry</html>', type: 'text/html' }));
-    await expect(syncProvider('pia', 'openvpn', prompter({ username: 'u', password: 'p' }))).rejects.toThrow(/PIA OpenVPN configs: the downloaded zip is corrupt/);
+    await expect(syncProvider('pia', 'openvpn', prompter({ username: 'u', password: 'p' }))).rejects.toThrow(
+      /PIA OpenVPN configs: the downloaded zip is corrupt/,
+    );
   });
 
   it('an empty relay list writes nothing', async () => {
     previous();
     srv.routes.set('GET /www/relays/wireguard/', () => json([]));
     srv.routes.set('POST /auth/v1/token', () => json({ access_token: 't' }));
-    srv.routes.set('GET /accounts/v1/accounts/me', () => json({ expiry: '2099-01-01T00:00:00Z', max_devices: 5, can_add_devices: true }));
+    srv.routes.set('GET /accounts/v1/accounts/me', () =>
+      json({ expiry: '2099-01-01T00:00:00Z', max_devices: 5, can_add_devices: true }),
+    );
     srv.routes.set('GET /accounts/v1/devices', () => json([]));
-    srv.routes.set('POST /accounts/v1/devices', (_r, b) => json({ name: 'x', pubkey: (JSON.parse(b) as { pubkey: string }).pubkey, ipv4_address: '10.1.1.1/32', ipv6_address: 'fc00::1/128' }));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: '1234567890123456' }))).rejects.toThrow(/no active WireGuard relays/);
+    srv.routes.set('POST /accounts/v1/devices', (_r, b) =>
+      json({
+        name: 'x',
+        pubkey: (JSON.parse(b) as { pubkey: string }).pubkey,
+        ipv4_address: '10.1.1.1/32',
+        ipv6_address: 'fc00::1/128',
+      }),
+    );
+    await expect(
+      syncProvider('mullvad', 'wireguard', prompter({ account: '1234567890123456' })),
+    ).rejects.toThrow(/no active WireGuard relays/);
     untouched();
   });
 
   it('unknown provider and unsupported protocol', async () => {
-    await expect(syncProvider('expressvpn', undefined, prompter({}))).rejects.toThrow(/unknown provider 'expressvpn' \(known: mullvad, azirevpn/);
-    await expect(syncProvider('azirevpn', 'openvpn', prompter({}))).rejects.toThrow(/azirevpn does not support openvpn/);
+    await expect(syncProvider('expressvpn', undefined, prompter({}))).rejects.toThrow(
+      /unknown provider 'expressvpn' \(known: mullvad, azirevpn/,
+    );
+    await expect(syncProvider('azirevpn', 'openvpn', prompter({}))).rejects.toThrow(
+      /azirevpn does not support openvpn/,
+    );
     await expect(syncProvider('none', undefined, prompter({}))).rejects.toThrow(/nothing to sync/);
   });
 });
@@ -108,9 +139,13 @@ describe('config directory checks', () => {
     mkdirSync(real, { recursive: true });
     mkdirSync(env.config, { recursive: true });
     symlinkSync(real, join(env.config, 'vopono'));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/refusing to use .*vopono: it is a symbolic link/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /refusing to use .*vopono: it is a symbolic link/,
+    );
     expect(() => listServers('mullvad')).toThrow(/symbolic link/);
-    await expect(resolveExecConfig({ provider: 'mullvad', server: 'se', cwd: '/', home: env.home })).rejects.toThrow(/symbolic link/);
+    await expect(
+      resolveExecConfig({ provider: 'mullvad', server: 'se', cwd: '/', home: env.home }),
+    ).rejects.toThrow(/symbolic link/);
     expect(readdirSync(real)).toEqual([]);
   });
 
@@ -118,14 +153,18 @@ describe('config directory checks', () => {
     mkdirSync(join(env.config, 'vopono'), { recursive: true });
     mkdirSync(join(env.home, 'x'));
     symlinkSync(join(env.home, 'x'), join(env.config, 'vopono', 'mv'));
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/mv: it is a symbolic link/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /mv: it is a symbolic link/,
+    );
   });
 
   it.skipIf(process.geteuid?.() !== 0)('a config dir owned by another user is refused', async () => {
     mkdirSync(join(env.config, 'vopono', 'mv', 'wireguard'), { recursive: true });
     writeFileSync(join(env.config, 'vopono', 'mv', 'wireguard', 'sweden-x.conf'), 'X');
     chownSync(join(env.config, 'vopono'), 54321, 54321);
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/owned by uid 54321, not by you/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /owned by uid 54321, not by you/,
+    );
     expect(() => listServers('mullvad')).toThrow(/owned by uid 54321/);
     rmSync(join(env.config, 'vopono'), { recursive: true, force: true });
   });

@@ -42,7 +42,9 @@ export async function startServer(routes: Record<string, Handler> = {}): Promise
       Promise.resolve(h(req, body, url)).then(
         (r) => {
           const b = r.body ?? '';
-          res.writeHead(r.status ?? 200, { 'content-type': r.type ?? (typeof b === 'string' ? 'application/json' : 'application/zip') });
+          res.writeHead(r.status ?? 200, {
+            'content-type': r.type ?? (typeof b === 'string' ? 'application/json' : 'application/zip'),
+          });
           res.end(b);
         },
         (e: unknown) => res.writeHead(500).end(String(e)),
@@ -73,10 +75,43 @@ export function makeZip(files: Record<string, string>): Uint8Array {
 }
 
 export function ovpn(remote: string, extra: string[] = []): string {
-  return ['client', 'dev tun', 'proto udp', `remote ${remote} 1198`, 'resolv-retry infinite', 'nobind', 'persist-key', 'cipher aes-128-cbc', 'auth sha1', 'tls-client', 'remote-cert-tls server', 'auth-user-pass', 'verb 1', ...extra, '<ca>', '-----BEGIN CERTIFICATE-----', 'MIIFake', '-----END CERTIFICATE-----', '</ca>', ''].join('\n');
+  return [
+    'client',
+    'dev tun',
+    'proto udp',
+    `remote ${remote} 1198`,
+    'resolv-retry infinite',
+    'nobind',
+    'persist-key',
+    'cipher aes-128-cbc',
+    'auth sha1',
+    'tls-client',
+    'remote-cert-tls server',
+    'auth-user-pass',
+    'verb 1',
+    ...extra,
+    '<ca>',
+    '-----BEGIN CERTIFICATE-----',
+    'MIIFake',
+    '-----END CERTIFICATE-----',
+    '</ca>',
+    '',
+  ].join('\n');
 }
 
-const ENV_KEYS = ['HOME', 'XDG_CONFIG_HOME', 'VOPONO_MULLVAD_API_URL', 'VOPONO_AZIREVPN_API_URL', 'VOPONO_IVPN_API_URL', 'VOPONO_PIA_API_URL', 'VOPONO_PROTONVPN_API_URL', 'VOPONO_NORDVPN_API_URL', 'VOPONO_AIRVPN_API_URL', 'VOPONO_MOZILLAVPN_API_URL', 'AIRVPN_API_KEY'];
+const ENV_KEYS = [
+  'HOME',
+  'XDG_CONFIG_HOME',
+  'VOPONO_MULLVAD_API_URL',
+  'VOPONO_AZIREVPN_API_URL',
+  'VOPONO_IVPN_API_URL',
+  'VOPONO_PIA_API_URL',
+  'VOPONO_PROTONVPN_API_URL',
+  'VOPONO_NORDVPN_API_URL',
+  'VOPONO_AIRVPN_API_URL',
+  'VOPONO_MOZILLAVPN_API_URL',
+  'AIRVPN_API_KEY',
+];
 
 /** A temp HOME with XDG_CONFIG_HOME inside, every provider URL at `base`; restore() undoes it all. */
 export function testEnv(base: string): { home: string; config: string; restore(): void } {
@@ -92,7 +127,7 @@ export function testEnv(base: string): { home: string; config: string; restore()
     config,
     restore() {
       for (const [k, v] of saved) {
-        if (v === undefined) delete process.env[k];
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
         else process.env[k] = v;
       }
       rmSync(home, { recursive: true, force: true });
@@ -101,7 +136,9 @@ export function testEnv(base: string): { home: string; config: string; restore()
 }
 
 /** A non-interactive prompter with the given answers; collects progress lines. */
-export function prompter(answers: Record<string, string>): ReturnType<typeof createPrompter> & { lines: string[] } {
+export function prompter(
+  answers: Record<string, string>,
+): ReturnType<typeof createPrompter> & { lines: string[] } {
   const lines: string[] = [];
   const out = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
   const p = createPrompter({ answers, interactive: false, env: {}, out });

@@ -20,13 +20,27 @@ beforeEach(async () => {
     'GET /www/relays/openvpn/': () => ({ body: fixture('mullvad-relays-openvpn.json') }),
     'POST /auth/v1/token': (_r, body) => {
       const b = JSON.parse(body) as { account_number?: string };
-      return b.account_number === ACCOUNT ? json({ access_token: 'tok-abc', expiry: '2099-01-01T00:00:00Z' }) : json({ code: 'INVALID_ACCOUNT', error: 'Invalid account' }, 400);
+      return b.account_number === ACCOUNT
+        ? json({ access_token: 'tok-abc', expiry: '2099-01-01T00:00:00Z' })
+        : json({ code: 'INVALID_ACCOUNT', error: 'Invalid account' }, 400);
     },
-    'GET /accounts/v1/accounts/me': (r) => (r.headers.authorization === 'Bearer tok-abc' ? json({ id: 'x', expiry, max_devices: 5, can_add_devices: true }) : json({ code: 'UNAUTHORIZED' }, 401)),
+    'GET /accounts/v1/accounts/me': (r) =>
+      r.headers.authorization === 'Bearer tok-abc'
+        ? json({ id: 'x', expiry, max_devices: 5, can_add_devices: true })
+        : json({ code: 'UNAUTHORIZED' }, 401),
     'GET /accounts/v1/devices': () => json(devices),
     'POST /accounts/v1/devices': (_r, body) => {
       const b = JSON.parse(body) as { pubkey: string };
-      const d = { id: `id${devices.length}`, name: 'witty-otter', pubkey: b.pubkey, hijack_dns: false, created: '2026-11-28T10:00:00+00:00', ipv4_address: '10.64.12.34/32', ipv6_address: 'fc00:bbbb:bbbb:bb01::c:1234/128', ports: [] };
+      const d = {
+        id: `id${devices.length}`,
+        name: 'witty-otter',
+        pubkey: b.pubkey,
+        hijack_dns: false,
+        created: '2026-11-28T10:00:00+00:00',
+        ipv4_address: '10.64.12.34/32',
+        ipv6_address: 'fc00:bbbb:bbbb:bb01::c:1234/128',
+        ports: [],
+      };
       devices.push(d);
       return json(d, 201);
     },
@@ -46,7 +60,15 @@ describe('mullvad wireguard sync', () => {
     const r = await syncProvider('mullvad', 'wireguard', prompter({ account: ACCOUNT }));
     expect(r.count).toBe(5);
     const files = readdirSync(wgDir()).sort();
-    expect(files).toEqual(['servers.json', 'sweden-segot001.conf', 'sweden-segot002.conf', 'sweden-sesto001.conf', 'uk-gblon001.conf', 'usa-usnyc301.conf', 'wireguard_device.json']);
+    expect(files).toEqual([
+      'servers.json',
+      'sweden-segot001.conf',
+      'sweden-segot002.conf',
+      'sweden-sesto001.conf',
+      'uk-gblon001.conf',
+      'usa-usnyc301.conf',
+      'wireguard_device.json',
+    ]);
     const conf = readFileSync(join(wgDir(), 'sweden-segot001.conf'), 'utf8');
     expect(conf).toContain('[Interface]');
     expect(conf).toContain('Address = 10.64.12.34/32, fc00:bbbb:bbbb:bb01::c:1234/128');
@@ -62,7 +84,11 @@ describe('mullvad wireguard sync', () => {
     // nothing left over from staging
     expect(readdirSync(join(env.config, 'vopono', 'mv'))).toEqual(['wireguard']);
     const servers = listServers('Mullvad', 'wireguard');
-    expect(servers.find((s) => s.name === 'sweden-segot001')).toMatchObject({ country: 'Sweden', city: 'Gothenburg', host: 'se-got-wg-001' });
+    expect(servers.find((s) => s.name === 'sweden-segot001')).toMatchObject({
+      country: 'Sweden',
+      city: 'Gothenburg',
+      host: 'se-got-wg-001',
+    });
   });
 
   it('reuses the device key of the previous sync instead of registering another', async () => {
@@ -78,23 +104,31 @@ describe('mullvad wireguard sync', () => {
   it('wrong account number: clear error, previous configs untouched', async () => {
     await syncProvider('mullvad', 'wireguard', prompter({ account: ACCOUNT }));
     const before = readFileSync(join(wgDir(), 'sweden-segot001.conf'), 'utf8');
-    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: '9999 9999 9999 9999' }))).rejects.toThrow(/account number was not accepted/);
+    await expect(
+      syncProvider('mullvad', 'wireguard', prompter({ account: '9999 9999 9999 9999' })),
+    ).rejects.toThrow(/account number was not accepted/);
     expect(readFileSync(join(wgDir(), 'sweden-segot001.conf'), 'utf8')).toBe(before);
     expect(readdirSync(join(env.config, 'vopono', 'mv'))).toEqual(['wireguard']);
   });
 
   it('an account number that is not 16 digits is refused before any request', async () => {
-    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: '1234' }))).rejects.toThrow(/16 digits/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: '1234' }))).rejects.toThrow(
+      /16 digits/,
+    );
   });
 
   it('expired account: clear error', async () => {
     expiry = '2020-01-01T00:00:00+00:00';
-    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: ACCOUNT }))).rejects.toThrow(/expired on 2020-01-01/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({ account: ACCOUNT }))).rejects.toThrow(
+      /expired on 2020-01-01/,
+    );
     expect(existsSync(wgDir())).toBe(false);
   });
 
   it('missing answer non-interactively names the flag and env variable', async () => {
-    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/--account or set VOPONO_SYNC_ACCOUNT/);
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(
+      /--account or set VOPONO_SYNC_ACCOUNT/,
+    );
   });
 });
 
@@ -102,14 +136,26 @@ describe('mullvad openvpn sync', () => {
   it('writes one file per country with CA and credentials; exec inlines them', async () => {
     await syncProvider('mv', 'openvpn', prompter({ account: ACCOUNT, variant: 'tcp443' }));
     const dir = join(env.config, 'vopono', 'mv', 'openvpn');
-    expect(readdirSync(dir).sort()).toEqual(['mullvad_ca.crt', 'mullvad_userpass.txt', 'servers.json', 'sweden-se.ovpn', 'switzerland-ch.ovpn']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'mullvad_ca.crt',
+      'mullvad_userpass.txt',
+      'servers.json',
+      'sweden-se.ovpn',
+      'switzerland-ch.ovpn',
+    ]);
     const se = readFileSync(join(dir, 'sweden-se.ovpn'), 'utf8');
     expect(se).toContain('remote se-got-ovpn-001.relays.mullvad.net 443');
     expect(se).toContain('remote-random');
     expect(se).toContain('proto tcp');
     expect(se).toContain('ca mullvad_ca.crt');
     expect(readFileSync(join(dir, 'mullvad_userpass.txt'), 'utf8')).toBe(`${ACCOUNT}\nm`);
-    const r = await resolveExecConfig({ provider: 'mullvad', protocol: 'openvpn', server: 'swe', cwd: '/', home: env.home });
+    const r = await resolveExecConfig({
+      provider: 'mullvad',
+      protocol: 'openvpn',
+      server: 'swe',
+      cwd: '/',
+      home: env.home,
+    });
     expect(r.server).toBe('sweden-se');
     expect(r.credentials).toEqual({ username: ACCOUNT, password: 'm' });
     expect(r.config!.content).toContain('<ca>\n-----BEGIN CERTIFICATE-----');
