@@ -286,7 +286,7 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
   for (const r of pendingRemotes) {
     info.remotes.push({ host: r.host, port: r.port ?? defaultPort, proto: r.proto ?? defaultProto, line: r.line });
   }
-  if (info.remotes.length === 0 && !info.directives.has('<connection>')) {
+  if (!info.directives.has('remote')) {
     problems.push({ line: 1, directive: 'remote', message: "no 'remote' in the config" });
   }
   if (problems.length > 0) {
