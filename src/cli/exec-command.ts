@@ -1,6 +1,6 @@
 // The work behind `vopono exec`: flags merged over config.toml, the provider's config resolved as
 // the user, the session run, and the app's exit status made ours.
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -96,7 +96,7 @@ export async function runExec(command: string[], flags: ExecFlags, dashDash: boo
         announceFallback: !flags.silent,
         onProgress: (m) => showProgress && process.stderr.write(`vopono: ${m}\n`),
         onStarted: (pid, ns) => {
-          if (createOnly && !flags.silent) process.stdout.write(`${ns}\n`);
+          if (createOnly && !flags.silent) writeSync(1, `${ns}\n`); // sync: we exit right after
           else if (flags.verbose) process.stderr.write(`vopono: started pid ${pid} in namespace ${ns}\n`);
         },
       },

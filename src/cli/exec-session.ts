@@ -74,7 +74,6 @@ export async function runExecSession(req: ExecRequest, opts: ExecSessionOptions 
         throw new DaemonError('sudo-failed', await fallback.done, fallbackHint());
       throw err;
     }
-    if (interactive) restoreTerminal = enterRawMode(0);
     for (const sig of FORWARDED_SIGNALS) {
       const h = (): void => conv.send({ t: 'signal', signal: sig });
       handlers.push([sig, h]);
@@ -97,6 +96,8 @@ export async function runExecSession(req: ExecRequest, opts: ExecSessionOptions 
           opts.onProgress?.(m.message);
           break;
         case 'started':
+          // raw only now: setup progress above printed on a normal terminal
+          if (interactive && m.pid > 0) restoreTerminal = enterRawMode(0);
           opts.onStarted?.(m.pid, m.namespace);
           break;
         case 'error':

@@ -285,7 +285,7 @@ export function parseDaemonMessage(v: unknown): DaemonMessage {
     case 'started':
       return {
         t: 'started',
-        pid: int(o, 'pid', 1, 1 << 30),
+        pid: int(o, 'pid', 0, 1 << 30),
         namespace: str(o, 'namespace', 64),
         created: bool(o, 'created'),
       };
