@@ -198,13 +198,13 @@ export function programChecks(sys: System): CheckResult[] {
   return PROGRAMS.map((p) => {
     const found = sys.which(p.bin, dirs);
     const id = `bin.${p.bin}`;
-    const title = `${p.bin} (${p.why})`;
-    if (found) return result(id, title, 'pass', found);
+    const title = `program ${p.bin}`;
+    if (found) return result(id, title, 'pass', `${found} (${p.why})`);
     return result(
       id,
       title,
       p.need === 'required' ? 'fail' : 'warn',
-      `${p.bin} is not on PATH`,
+      `${p.bin} is not on PATH (${p.why})`,
       `${APT} ${p.pkg}`,
     );
   });

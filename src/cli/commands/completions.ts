@@ -53,7 +53,7 @@ function isShell(s: string): s is Shell {
 
 /** A program with every subcommand registered (main.ts registers only the one being run). */
 export async function fullProgram(): Promise<Command> {
-  const program = new Command('vopono');
+  const program = new Command('vopono').enablePositionalOptions(); // as main.ts
   for (const load of Object.values(MODULES)) (await load()).register(program);
   return program;
 }
