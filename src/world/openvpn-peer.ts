@@ -44,21 +44,70 @@ export interface OpenvpnWorld {
   destroy(): Promise<void>;
 }
 
-async function makePki(runner: CommandRunner, dir: string): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>> {
+async function makePki(
+  runner: CommandRunner,
+  dir: string,
+): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>> {
   const p = (f: string): string => join(dir, f);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runner.run('openssl', ['req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=vopono test CA']);
-  writeFileSync(p('server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n');
-  writeFileSync(p('client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=clientAuth\n');
+  await runner.run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=vopono test CA',
+  ]);
+  writeFileSync(
+    p('server.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n',
+  );
+  writeFileSync(
+    p('client.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=clientAuth\n',
+  );
   for (const who of ['server', 'client']) {
-    await runner.run('openssl', ['req', ...ec, '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`), '-subj', `/CN=vopono-test-${who}`]);
     await runner.run('openssl', [
-      'x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial',
-      '-out', p(`${who}.crt`), '-days', '2', '-extfile', p(`${who}.ext`),
+      'req',
+      ...ec,
+      '-keyout',
+      p(`${who}.key`),
+      '-out',
+      p(`${who}.csr`),
+      '-subj',
+      `/CN=vopono-test-${who}`,
+    ]);
+    await runner.run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      p(`${who}.csr`),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      p(`${who}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      p(`${who}.ext`),
     ]);
   }
   const r = (f: string): string => readFileSync(p(f), 'utf8').trim();
-  return { ca: r('ca.crt'), serverCert: r('server.crt'), serverKey: r('server.key'), clientCert: r('client.crt'), clientKey: r('client.key') };
+  return {
+    ca: r('ca.crt'),
+    serverCert: r('server.crt'),
+    serverKey: r('server.key'),
+    clientCert: r('client.crt'),
+    clientKey: r('client.key'),
+  };
 }
 
 export interface OpenvpnWorldOptions extends WorldOptions {
@@ -114,7 +163,10 @@ export async function createOpenvpnWorld(o: OpenvpnWorldOptions): Promise<Openvp
       ].join('\n'),
       { mode: 0o600 },
     );
-    const { log: serverLog, pid: serverPid } = await startInWorld(base, 'openvpn-server', 'openvpn', ['--config', serverConf]);
+    const { log: serverLog, pid: serverPid } = await startInWorld(base, 'openvpn-server', 'openvpn', [
+      '--config',
+      serverConf,
+    ]);
     await waitForLog(serverLog, 'Initialization Sequence Completed', 15_000, serverPid);
     await startHttpServer(base, [tunnelIp, tunnelIp6], HTTP_PORT);
     const dns = await startDnsmasq(base, [tunnelIp, tunnelIp6], tunnelIp, tunnelIp6);

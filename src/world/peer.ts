@@ -69,8 +69,10 @@ export interface BaseWorld {
 }
 
 function checkOptions(o: WorldOptions): void {
-  if (!/^[a-z][a-z0-9_]{0,7}$/.test(o.prefix)) throw new Error(`world prefix '${o.prefix}' must be 1-8 lowercase letters/digits/_`);
-  if (!Number.isInteger(o.subnetIndex) || o.subnetIndex < 1 || o.subnetIndex > 250) throw new Error('subnetIndex must be 1..250');
+  if (!/^[a-z][a-z0-9_]{0,7}$/.test(o.prefix))
+    throw new Error(`world prefix '${o.prefix}' must be 1-8 lowercase letters/digits/_`);
+  if (!Number.isInteger(o.subnetIndex) || o.subnetIndex < 1 || o.subnetIndex > 250)
+    throw new Error('subnetIndex must be 1..250');
 }
 
 /** Throws if any of these /24s (given as 'a.b.c.') is already used by an address or route on the host. */
@@ -78,7 +80,8 @@ async function checkFree(runner: CommandRunner, nets: string[]): Promise<void> {
   const addrs = await runner.run('ip', ['-o', 'addr', 'show']);
   const routes = await runner.run('ip', ['route', 'show', 'table', 'all']);
   for (const n of nets) {
-    if (addrs.includes(` ${n}`) || routes.includes(`${n}`)) throw new Error(`${n}0/24 is already in use on this host`);
+    if (addrs.includes(` ${n}`) || routes.includes(`${n}`))
+      throw new Error(`${n}0/24 is already in use on this host`);
   }
 }
 
@@ -103,17 +106,30 @@ export async function createBaseWorld(o: WorldOptions, kind: string, nets: strin
     extraFiles: [],
     hostLinks: [],
   };
-  for (const n of [w.hostVeth, w.peerVeth]) if (n.length > 15) throw new Error(`interface name ${n} is too long`);
+  for (const n of [w.hostVeth, w.peerVeth])
+    if (n.length > 15) throw new Error(`interface name ${n} is too long`);
   try {
     await runner.run('ip', ['netns', 'add', w.nsName]);
-    await runner.run('ip', ['link', 'add', w.hostVeth, 'type', 'veth', 'peer', 'name', w.peerVeth, 'netns', w.nsName]);
+    await runner.run('ip', [
+      'link',
+      'add',
+      w.hostVeth,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      w.peerVeth,
+      'netns',
+      w.nsName,
+    ]);
     w.hostLinks.push(w.hostVeth);
     await runner.run('ip', ['addr', 'add', `${w.hostIp}/24`, 'dev', w.hostVeth]);
     await runner.run('ip', ['link', 'set', w.hostVeth, 'up']);
     await runner.run('ip', ['-n', w.nsName, 'link', 'set', 'lo', 'up']);
     await runner.run('ip', ['-n', w.nsName, 'addr', 'add', `${w.peerIp}/24`, 'dev', w.peerVeth]);
     await runner.run('ip', ['-n', w.nsName, 'link', 'set', w.peerVeth, 'up']);
-    if (o.routeBack === true) await runner.run('ip', ['-n', w.nsName, 'route', 'add', 'default', 'via', w.hostIp]);
+    if (o.routeBack === true)
+      await runner.run('ip', ['-n', w.nsName, 'route', 'add', 'default', 'via', w.hostIp]);
   } catch (e) {
     await destroyBaseWorld(w);
     throw e;
@@ -141,7 +157,8 @@ export async function destroyBaseWorld(w: BaseWorld): Promise<void> {
       () => true,
       () => false,
     );
-    if (shown) await w.runner.run('ip', ['link', 'del', 'dev', link]).catch((e: Error) => errors.push(e.message));
+    if (shown)
+      await w.runner.run('ip', ['link', 'del', 'dev', link]).catch((e: Error) => errors.push(e.message));
   }
   for (const f of w.extraFiles.splice(0)) rmSync(f, { force: true });
   rmSync(w.tempDir, { recursive: true, force: true });
@@ -157,13 +174,21 @@ export async function startInWorld(
   env?: Record<string, string>,
 ): Promise<{ log: string; pid: number }> {
   const log = join(w.tempDir, `${name}.log`);
-  const pid = await spawnDetached('ip', ['netns', 'exec', w.nsName, file, ...args], { logFile: log, ...(env ? { env } : {}) });
+  const pid = await spawnDetached('ip', ['netns', 'exec', w.nsName, file, ...args], {
+    logFile: log,
+    ...(env ? { env } : {}),
+  });
   w.procs.push({ pid, prog: basename(file) });
   return { log, pid };
 }
 
 /** Waits until `log` contains `text`; throws with the log's content if it doesn't in time. */
-export async function waitForLog(log: string, text: string | RegExp, timeoutMs: number, pid?: number): Promise<void> {
+export async function waitForLog(
+  log: string,
+  text: string | RegExp,
+  timeoutMs: number,
+  pid?: number,
+): Promise<void> {
   const read = (): string => {
     try {
       return readFileSync(log, 'utf8');
@@ -181,7 +206,8 @@ export async function waitForLog(log: string, text: string | RegExp, timeoutMs: 
     timeoutMs,
     10,
   );
-  if (ok !== true) throw new Error(`timed out waiting for '${String(text)}' in ${log}:\n${read().slice(-2000)}`);
+  if (ok !== true)
+    throw new Error(`timed out waiting for '${String(text)}' in ${log}:\n${read().slice(-2000)}`);
 }
 
 /** The HTTP server: answers `vopono-peer <client address>` on each listen address. */
@@ -208,7 +234,13 @@ for (const a of addrs) {
 `;
 
 export async function startHttpServer(w: BaseWorld, addrs: string[], port = HTTP_PORT): Promise<void> {
-  const { log, pid } = await startInWorld(w, 'http', process.execPath, ['-e', HTTP_SCRIPT, `vopono-world-${w.nsName}`, String(port), ...addrs]);
+  const { log, pid } = await startInWorld(w, 'http', process.execPath, [
+    '-e',
+    HTTP_SCRIPT,
+    `vopono-world-${w.nsName}`,
+    String(port),
+    ...addrs,
+  ]);
   await waitForLog(log, 'ready', 10_000, pid);
 }
 
@@ -218,7 +250,12 @@ export interface DnsServer {
   queries(): string[];
 }
 
-export async function startDnsmasq(w: BaseWorld, listen: string[], answer4: string, answer6?: string): Promise<DnsServer> {
+export async function startDnsmasq(
+  w: BaseWorld,
+  listen: string[],
+  answer4: string,
+  answer6?: string,
+): Promise<DnsServer> {
   const args = [
     '--keep-in-foreground',
     '--conf-file=/dev/null',
@@ -297,13 +334,21 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
     });
     base.extraFiles.push(`/var/run/wireguard/${wgIf}.sock`);
     const ready = await waitFor(
-      async () => (await runner.run('ip', ['-n', base.nsName, 'link', 'show', wgIf]).then(() => true, () => undefined)) ?? (isAlive(wgPid) ? undefined : false),
+      async () =>
+        (await runner.run('ip', ['-n', base.nsName, 'link', 'show', wgIf]).then(
+          () => true,
+          () => undefined,
+        )) ?? (isAlive(wgPid) ? undefined : false),
       5000,
       10,
     );
     if (ready !== true) throw new Error('wireguard-go did not start in the provider namespace');
     // the UAPI socket may appear a moment after the TUN
-    await waitFor(() => (isAlive(wgPid) ? (existsSync(`/var/run/wireguard/${wgIf}.sock`) ? true : undefined) : false), 5000, 5);
+    await waitFor(
+      () => (isAlive(wgPid) ? (existsSync(`/var/run/wireguard/${wgIf}.sock`) ? true : undefined) : false),
+      5000,
+      5,
+    );
     await withSecretFile(
       base.tempDir,
       'peer.setconf',
@@ -350,4 +395,3 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
     throw e;
   }
 }
-

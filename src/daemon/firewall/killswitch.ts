@@ -43,8 +43,13 @@ const NAME_RE = /^[A-Za-z0-9_]{1,24}$/;
 
 function checkSpec(s: KillswitchSpec): void {
   if (!NAME_RE.test(s.name)) throw new Error(`bad firewall table name '${s.name}'`);
-  for (const i of [...s.tunnelIfs, s.vethIf]) if (!IFNAME_RE.test(i)) throw new Error(`bad interface name '${i}'`);
-  const addrs = [s.hostIp, ...(s.hostIp6 !== undefined ? [s.hostIp6] : []), ...s.endpoints.map((e) => e.address)];
+  for (const i of [...s.tunnelIfs, s.vethIf])
+    if (!IFNAME_RE.test(i)) throw new Error(`bad interface name '${i}'`);
+  const addrs = [
+    s.hostIp,
+    ...(s.hostIp6 !== undefined ? [s.hostIp6] : []),
+    ...s.endpoints.map((e) => e.address),
+  ];
   for (const a of addrs) if (isIP(a) === 0) throw new Error(`bad address '${a}'`);
   for (const h of s.openHosts) if (cidrFamily(h) === 0) throw new Error(`bad --open-hosts entry '${h}'`);
   for (const p of [...s.openPorts, ...s.forward, ...s.endpoints.map((e) => e.port)]) {
@@ -98,30 +103,38 @@ export function buildNftRuleset(s: KillswitchSpec): string {
     for (const tun of s.tunnelIfs) input.push(`iifname ${q(tun)} ct state established,related accept`);
     input.push(`iifname ${q(s.vethIf)} ct state established,related accept`);
     if (s.openPorts.length > 0) {
-      for (const tun of s.tunnelIfs) input.push(`iifname ${q(tun)} tcp dport { ${s.openPorts.join(', ')} } accept`);
+      for (const tun of s.tunnelIfs)
+        input.push(`iifname ${q(tun)} tcp dport { ${s.openPorts.join(', ')} } accept`);
     }
     const fromHost = [...new Set([...s.forward, ...s.openPorts])].sort((a, b) => a - b);
     if (fromHost.length > 0) {
       input.push(`iifname ${q(s.vethIf)} ip saddr ${s.hostIp} tcp dport { ${fromHost.join(', ')} } accept`);
       if (s.hostIp6 !== undefined && !s.disableIpv6) {
-        input.push(`iifname ${q(s.vethIf)} ip6 saddr ${s.hostIp6} tcp dport { ${fromHost.join(', ')} } accept`);
+        input.push(
+          `iifname ${q(s.vethIf)} ip6 saddr ${s.hostIp6} tcp dport { ${fromHost.join(', ')} } accept`,
+        );
       }
     }
     const nd = needsNeighbourDiscovery(s);
-    if (nd) input.push(`iifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
+    if (nd)
+      input.push(`iifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
     output.push(...v6blockOut, 'oifname "lo" accept');
     for (const tun of s.tunnelIfs) output.push(`oifname ${q(tun)} accept`);
     for (const e of s.endpoints) {
-      output.push(`oifname ${q(s.vethIf)} ${ip(e.address)} daddr ${e.address} ${e.proto} dport ${e.port} accept`);
+      output.push(
+        `oifname ${q(s.vethIf)} ${ip(e.address)} daddr ${e.address} ${e.proto} dport ${e.port} accept`,
+      );
     }
     output.push(`oifname ${q(s.vethIf)} ip daddr ${s.hostIp} ct state established,related accept`);
     if (s.hostIp6 !== undefined && !s.disableIpv6) {
       output.push(`oifname ${q(s.vethIf)} ip6 daddr ${s.hostIp6} ct state established,related accept`);
     }
-    if (nd) output.push(`oifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
+    if (nd)
+      output.push(`oifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
     if (s.allowHostAccess) {
       output.push(`oifname ${q(s.vethIf)} ip daddr ${s.hostIp} accept`);
-      if (s.hostIp6 !== undefined && !s.disableIpv6) output.push(`oifname ${q(s.vethIf)} ip6 daddr ${s.hostIp6} accept`);
+      if (s.hostIp6 !== undefined && !s.disableIpv6)
+        output.push(`oifname ${q(s.vethIf)} ip6 daddr ${s.hostIp6} accept`);
     }
     for (const h of s.openHosts) {
       if (s.disableIpv6 && cidrFamily(h) === 6) continue;
@@ -171,12 +184,15 @@ export function buildIptablesRestore(s: KillswitchSpec, family: 4 | 6): string {
     lines.push(`-A ${fwdC} -j DROP`);
   } else if (s.killswitch) {
     lines.push(`-A ${inC} -i lo -j ACCEPT`);
-    for (const tun of s.tunnelIfs) lines.push(`-A ${inC} -i ${tun} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
+    for (const tun of s.tunnelIfs)
+      lines.push(`-A ${inC} -i ${tun} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
     lines.push(`-A ${inC} -i ${s.vethIf} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
-    for (const p of s.openPorts) for (const tun of s.tunnelIfs) lines.push(`-A ${inC} -i ${tun} -p tcp --dport ${p} -j ACCEPT`);
+    for (const p of s.openPorts)
+      for (const tun of s.tunnelIfs) lines.push(`-A ${inC} -i ${tun} -p tcp --dport ${p} -j ACCEPT`);
     const fromHost = [...new Set([...s.forward, ...s.openPorts])].sort((a, b) => a - b);
     if (hostIp !== undefined) {
-      for (const p of fromHost) lines.push(`-A ${inC} -i ${s.vethIf} -s ${hostIp} -p tcp --dport ${p} -j ACCEPT`);
+      for (const p of fromHost)
+        lines.push(`-A ${inC} -i ${s.vethIf} -s ${hostIp} -p tcp --dport ${p} -j ACCEPT`);
     }
     const nd = family === 6 && needsNeighbourDiscovery(s);
     if (nd) {
@@ -188,10 +204,13 @@ export function buildIptablesRestore(s: KillswitchSpec, family: 4 | 6): string {
     lines.push(`-A ${outC} -o lo -j ACCEPT`);
     for (const tun of s.tunnelIfs) lines.push(`-A ${outC} -o ${tun} -j ACCEPT`);
     for (const e of s.endpoints) {
-      if (ipOf(e.address)) lines.push(`-A ${outC} -o ${s.vethIf} -d ${e.address} -p ${e.proto} --dport ${e.port} -j ACCEPT`);
+      if (ipOf(e.address))
+        lines.push(`-A ${outC} -o ${s.vethIf} -d ${e.address} -p ${e.proto} --dport ${e.port} -j ACCEPT`);
     }
     if (hostIp !== undefined) {
-      lines.push(`-A ${outC} -o ${s.vethIf} -d ${hostIp} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
+      lines.push(
+        `-A ${outC} -o ${s.vethIf} -d ${hostIp} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+      );
       if (s.allowHostAccess) lines.push(`-A ${outC} -o ${s.vethIf} -d ${hostIp} -j ACCEPT`);
     }
     if (nd) {
@@ -231,15 +250,24 @@ export async function applyKillswitch(
 ): Promise<FirewallState> {
   const state: FirewallState = { kind, name: spec.name };
   if (spec.disableIpv6) {
-    await runner.runInNs(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await runner.runInNs(ns, 'sysctl', [
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
   }
   try {
     if (kind === 'nftables') {
       await runner.runInNs(ns, 'nft', ['-f', '-'], { input: buildNftRuleset(spec) });
     } else {
       await removeKillswitch(runner, ns, state);
-      await runner.runInNs(ns, 'iptables-restore', ['--noflush', '-w', '5'], { input: buildIptablesRestore(spec, 4) });
-      await runner.runInNs(ns, 'ip6tables-restore', ['--noflush', '-w', '5'], { input: buildIptablesRestore(spec, 6) });
+      await runner.runInNs(ns, 'iptables-restore', ['--noflush', '-w', '5'], {
+        input: buildIptablesRestore(spec, 4),
+      });
+      await runner.runInNs(ns, 'ip6tables-restore', ['--noflush', '-w', '5'], {
+        input: buildIptablesRestore(spec, 6),
+      });
     }
   } catch (e) {
     await removeKillswitch(runner, ns, state);
@@ -248,7 +276,11 @@ export async function applyKillswitch(
   return state;
 }
 
-export async function removeKillswitch(runner: CommandRunner, ns: string, state: FirewallState): Promise<void> {
+export async function removeKillswitch(
+  runner: CommandRunner,
+  ns: string,
+  state: FirewallState,
+): Promise<void> {
   if (!NAME_RE.test(state.name)) return;
   if (state.kind === 'nftables') {
     await ignoreMissing(runner.runInNs(ns, 'nft', ['delete', 'table', 'inet', state.name]));

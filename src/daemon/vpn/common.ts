@@ -54,15 +54,41 @@ export function readPidFile(path: string): number | undefined {
 }
 
 /** --open-hosts: these destinations go through the veth (via the host), not the tunnel. */
-export async function addOpenHostRoutes(runner: CommandRunner, ns: NetnsRecord, hosts: string[]): Promise<void> {
+export async function addOpenHostRoutes(
+  runner: CommandRunner,
+  ns: NetnsRecord,
+  hosts: string[],
+): Promise<void> {
   for (const h of hosts) {
     const fam = cidrFamily(h);
     if (fam === 0) throw new Error(`--open-hosts: '${h}' is not an address`);
     if (fam === 6) {
       if (ns.hostIp6 === undefined) continue;
-      await runner.run('ip', ['-n', ns.name, '-6', 'route', 'replace', h, 'via', ns.hostIp6, 'dev', ns.nsVeth]);
+      await runner.run('ip', [
+        '-n',
+        ns.name,
+        '-6',
+        'route',
+        'replace',
+        h,
+        'via',
+        ns.hostIp6,
+        'dev',
+        ns.nsVeth,
+      ]);
     } else {
-      await runner.run('ip', ['-n', ns.name, '-4', 'route', 'replace', h, 'via', ns.hostIp, 'dev', ns.nsVeth]);
+      await runner.run('ip', [
+        '-n',
+        ns.name,
+        '-4',
+        'route',
+        'replace',
+        h,
+        'via',
+        ns.hostIp,
+        'dev',
+        ns.nsVeth,
+      ]);
     }
   }
 }

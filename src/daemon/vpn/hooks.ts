@@ -6,8 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { NetnsRecord } from './backend.js';
 
 /** VOPONO_NS, VOPONO_NS_IP, VOPONO_HOST_IP (+ _IP6 variants when the namespace has IPv6). Also set for apps. */
-export function hookEnv(ns: Pick<NetnsRecord, 'name' | 'nsIp' | 'hostIp' | 'nsIp6' | 'hostIp6'>): Record<string, string> {
-  const env: Record<string, string> = { VOPONO_NS: ns.name, VOPONO_NS_IP: ns.nsIp, VOPONO_HOST_IP: ns.hostIp };
+export function hookEnv(
+  ns: Pick<NetnsRecord, 'name' | 'nsIp' | 'hostIp' | 'nsIp6' | 'hostIp6'>,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    VOPONO_NS: ns.name,
+    VOPONO_NS_IP: ns.nsIp,
+    VOPONO_HOST_IP: ns.hostIp,
+  };
   if (ns.nsIp6 !== undefined) env.VOPONO_NS_IP6 = ns.nsIp6;
   if (ns.hostIp6 !== undefined) env.VOPONO_HOST_IP6 = ns.hostIp6;
   return env;

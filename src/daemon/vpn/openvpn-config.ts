@@ -186,7 +186,12 @@ function directives(text: string): { list: Directive[]; inline: Set<string>; pro
     if (first === undefined) continue;
     list.push({ name: first.replace(/^--/, '').toLowerCase(), args: words.slice(1), line: n });
   }
-  if (block !== undefined) problems.push({ line: block.line, directive: `<${block.name}>`, message: `<${block.name}> is never closed` });
+  if (block !== undefined)
+    problems.push({
+      line: block.line,
+      directive: `<${block.name}>`,
+      message: `<${block.name}> is never closed`,
+    });
   return { list, inline, problems };
 }
 
@@ -224,7 +229,12 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
           refuse(d, `'remote': unknown protocol '${d.args[2]}'`);
           break;
         }
-        pendingRemotes.push({ host, ...(port !== undefined ? { port } : {}), ...(proto !== undefined ? { proto } : {}), line: d.line });
+        pendingRemotes.push({
+          host,
+          ...(port !== undefined ? { port } : {}),
+          ...(proto !== undefined ? { proto } : {}),
+          line: d.line,
+        });
         break;
       }
       case 'port':
@@ -259,7 +269,8 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
       refuse(d, `'${d.name}' runs a program or loads code as root; not allowed in a user's config`);
     } else if (d.name === 'script-security') {
       const level = Number(d.args[0] ?? '1');
-      if (!(Number.isInteger(level) && level <= 1)) refuse(d, `'script-security ${d.args[0] ?? ''}' allows scripts; at most 1 is allowed`);
+      if (!(Number.isInteger(level) && level <= 1))
+        refuse(d, `'script-security ${d.args[0] ?? ''}' allows scripts; at most 1 is allowed`);
     } else if (HOST_STATE_DIRECTIVES.has(d.name)) {
       refuse(d, `'${d.name}' changes files or state outside the namespace; not allowed in a user's config`);
     } else if (d.name === 'dev' && (d.args[0] ?? '') !== '' && !/^(tun|tap)\d*$/i.test(d.args[0] ?? '')) {
@@ -270,7 +281,8 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
       if (d.name === 'auth-user-pass' && arg === undefined) continue;
       if (d.name === 'peer-fingerprint') continue; // fingerprints, not a path, unless inline
       if (arg === undefined) {
-        if (!inline.has(d.name)) refuse(d, `'${d.name}' needs its content inline (<${d.name}>...</${d.name}>)`);
+        if (!inline.has(d.name))
+          refuse(d, `'${d.name}' needs its content inline (<${d.name}>...</${d.name}>)`);
       } else if (arg !== '[inline]') {
         refuse(
           d,
@@ -279,12 +291,21 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
             : `'${d.name} ${arg}' names a file, which the daemon does not open for you`,
         );
       }
-    } else if (d.name === 'http-proxy' && d.args[2] !== undefined && !['stdin', 'auto', 'auto-nct'].includes(d.args[2])) {
+    } else if (
+      d.name === 'http-proxy' &&
+      d.args[2] !== undefined &&
+      !['stdin', 'auto', 'auto-nct'].includes(d.args[2])
+    ) {
       refuse(d, `'http-proxy ... ${d.args[2]}' names a file, which the daemon does not open for you`);
     }
   }
   for (const r of pendingRemotes) {
-    info.remotes.push({ host: r.host, port: r.port ?? defaultPort, proto: r.proto ?? defaultProto, line: r.line });
+    info.remotes.push({
+      host: r.host,
+      port: r.port ?? defaultPort,
+      proto: r.proto ?? defaultProto,
+      line: r.line,
+    });
   }
   if (!info.directives.has('remote')) {
     problems.push({ line: 1, directive: 'remote', message: "no 'remote' in the config" });
@@ -302,7 +323,17 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
  * backend sets itself on the command line removed.
  */
 export function rewriteOpenvpnConfig(text: string, resolved: Map<string, string[]>): string {
-  const drop = new Set(['dev', 'dev-type', 'auth-user-pass', 'daemon', 'log', 'log-append', 'writepid', 'management', 'status']);
+  const drop = new Set([
+    'dev',
+    'dev-type',
+    'auth-user-pass',
+    'daemon',
+    'log',
+    'log-append',
+    'writepid',
+    'management',
+    'status',
+  ]);
   const lines = text.split(/\r?\n/);
   const out: string[] = [];
   let inBlock: string | undefined;
@@ -358,7 +389,19 @@ export function pushedDns(log: string): string[] {
  * `<ca>…</ca>`) with `read(path)` resolving paths relative to the config's directory.
  */
 export function inlineOpenvpnFiles(text: string, read: (path: string) => string | undefined): string {
-  const inlinable = new Set(['ca', 'cert', 'key', 'dh', 'tls-auth', 'tls-crypt', 'tls-crypt-v2', 'pkcs12', 'crl-verify', 'extra-certs', 'secret']);
+  const inlinable = new Set([
+    'ca',
+    'cert',
+    'key',
+    'dh',
+    'tls-auth',
+    'tls-crypt',
+    'tls-crypt-v2',
+    'pkcs12',
+    'crl-verify',
+    'extra-certs',
+    'secret',
+  ]);
   const lines = text.split(/\r?\n/);
   const out: string[] = [];
   for (const line of lines) {
@@ -369,7 +412,8 @@ export function inlineOpenvpnFiles(text: string, read: (path: string) => string 
       const content = read(arg);
       if (content !== undefined) {
         out.push(`<${name}>`, content.trimEnd(), `</${name}>`);
-        if ((name === 'tls-auth' || name === 'secret') && words[2] !== undefined) out.push(`key-direction ${words[2]}`);
+        if ((name === 'tls-auth' || name === 'secret') && words[2] !== undefined)
+          out.push(`key-direction ${words[2]}`);
         continue;
       }
     }

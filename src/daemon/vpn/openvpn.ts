@@ -10,8 +10,21 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CommandRunner, NetnsRecord, VpnBackend, VpnContext, VpnUp } from './backend.js';
 import { checkOpenvpnConfig, pushedDns, rewriteOpenvpnConfig, type OpenvpnRemote } from './openvpn-config.js';
-import { privateDir, privateDirPath, removePrivateDir, spawnDetached, stopProcess, waitFor, isAlive } from './process.js';
-import { applyKillswitch, removeKillswitch, killswitchTableName, type RemoteEndpoint } from '../firewall/killswitch.js';
+import {
+  privateDir,
+  privateDirPath,
+  removePrivateDir,
+  spawnDetached,
+  stopProcess,
+  waitFor,
+  isAlive,
+} from './process.js';
+import {
+  applyKillswitch,
+  removeKillswitch,
+  killswitchTableName,
+  type RemoteEndpoint,
+} from '../firewall/killswitch.js';
 import { addOpenHostRoutes, firewallKind, interfaceName, readPidFile, readState } from './common.js';
 
 const MAX_ADDRESSES_PER_REMOTE = 8;
@@ -36,7 +49,10 @@ export async function resolveRemotes(
     else {
       try {
         const all = await lookup(r.host, { all: true });
-        addrs = all.filter((a) => allowV6 || a.family === 4).map((a) => a.address).slice(0, MAX_ADDRESSES_PER_REMOTE);
+        addrs = all
+          .filter((a) => allowV6 || a.family === 4)
+          .map((a) => a.address)
+          .slice(0, MAX_ADDRESSES_PER_REMOTE);
       } catch (e) {
         failures.push(`${r.host} (line ${r.line}): ${(e as Error).message}`);
         addrs = [];
@@ -45,7 +61,8 @@ export async function resolveRemotes(
     }
     for (const a of addrs) endpoints.push({ address: a, port: r.port, proto: r.proto });
   }
-  if (endpoints.length === 0) throw new Error(`cannot resolve any OpenVPN remote: ${failures.join('; ') || 'none given'}`);
+  if (endpoints.length === 0)
+    throw new Error(`cannot resolve any OpenVPN remote: ${failures.join('; ') || 'none given'}`);
   return { resolved, endpoints };
 }
 
@@ -55,10 +72,17 @@ export type SetupOutcome = { ok: true } | { ok: false; reason: string };
 export function judgeOpenvpnLog(log: string): SetupOutcome | undefined {
   if (log.includes('Initialization Sequence Completed')) return { ok: true };
   const auth = /AUTH_FAILED(?:,([^\n']*))?/.exec(log);
-  if (auth) return { ok: false, reason: `authentication failed (AUTH_FAILED${auth[1] ? `: ${auth[1].trim()}` : ''})` };
+  if (auth)
+    return {
+      ok: false,
+      reason: `authentication failed (AUTH_FAILED${auth[1] ? `: ${auth[1].trim()}` : ''})`,
+    };
   const opt = /Options error: ([^\n]*)/.exec(log);
   if (opt?.[1] !== undefined) return { ok: false, reason: `options error: ${opt[1].trim()}` };
-  const fatal = /(Exiting due to fatal error|Cannot open TUN\/TAP dev[^\n]*|Cannot load [^\n]*|TLS Error: [^\n]*)/.exec(log);
+  const fatal =
+    /(Exiting due to fatal error|Cannot open TUN\/TAP dev[^\n]*|Cannot load [^\n]*|TLS Error: [^\n]*)/.exec(
+      log,
+    );
   if (fatal?.[1] !== undefined && fatal[1].startsWith('Exiting')) {
     const lines = log.trim().split('\n');
     return { ok: false, reason: lines.slice(-3).join(' | ') };
@@ -119,18 +143,25 @@ export const openvpnBackend: VpnBackend = {
         '3',
       ];
       if (!ctx.isRoot) args.push('--script-security', '1');
-      if (options.disableIpv6) args.push('--pull-filter', 'ignore', 'ifconfig-ipv6', '--pull-filter', 'ignore', 'route-ipv6');
+      if (options.disableIpv6)
+        args.push('--pull-filter', 'ignore', 'ifconfig-ipv6', '--pull-filter', 'ignore', 'route-ipv6');
       if (info.authUserPass) {
         const cred = options.credentials;
-        if (cred === undefined) throw new Error('this OpenVPN config needs a username and password (auth-user-pass): none were given');
-        if (/[\n\r\0]/.test(cred.username + cred.password)) throw new Error('OpenVPN username/password may not contain line breaks');
+        if (cred === undefined)
+          throw new Error(
+            'this OpenVPN config needs a username and password (auth-user-pass): none were given',
+          );
+        if (/[\n\r\0]/.test(cred.username + cred.password))
+          throw new Error('OpenVPN username/password may not contain line breaks');
         const authPath = join(dir, 'auth');
         writeFileSync(authPath, `${cred.username}\n${cred.password}\n`, { mode: 0o600 });
         args.push('--auth-user-pass', authPath);
       }
       const logPath = join(dir, 'openvpn.log');
       ctx.progress('starting openvpn');
-      const pid = await spawnDetached('ip', ['netns', 'exec', ns.name, 'openvpn', ...args], { logFile: logPath });
+      const pid = await spawnDetached('ip', ['netns', 'exec', ns.name, 'openvpn', ...args], {
+        logFile: logPath,
+      });
       state.pid = pid;
       state.config = cfgPath;
       writeFileSync(join(dir, 'openvpn.pid'), `${pid}\n`, { mode: 0o600 });
@@ -149,14 +180,18 @@ export const openvpnBackend: VpnBackend = {
         setupTimeoutMs(),
         20,
       );
-      if (outcome === undefined) throw new Error(`openvpn did not connect within ${setupTimeoutMs() / 1000} s:\n${lastLines(log, 5)}`);
+      if (outcome === undefined)
+        throw new Error(`openvpn did not connect within ${setupTimeoutMs() / 1000} s:\n${lastLines(log, 5)}`);
       if (!outcome.ok) throw new Error(`OpenVPN setup failed: ${outcome.reason}`);
       await addOpenHostRoutes(runner, ns, options.openHosts);
     } catch (e) {
       await openvpnBackend.down(ns, state, runner);
       throw e;
     }
-    const endpoint = Array.isArray(state.endpoints) && typeof state.endpoints[0] === 'string' ? state.endpoints[0] : undefined;
+    const endpoint =
+      Array.isArray(state.endpoints) && typeof state.endpoints[0] === 'string'
+        ? state.endpoints[0]
+        : undefined;
     return {
       dns: pushedDns(log),
       state,

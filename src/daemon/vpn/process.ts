@@ -20,8 +20,10 @@ function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
   if (!st.isDirectory() || st.isSymbolicLink()) throw new Error(`${dir} is not a directory`);
-  if (process.getuid !== undefined && st.uid !== process.getuid()) throw new Error(`${dir} is not owned by us`);
-  if ((st.mode & 0o077) !== 0) throw new Error(`${dir} is accessible by other users (mode ${(st.mode & 0o777).toString(8)})`);
+  if (process.getuid !== undefined && st.uid !== process.getuid())
+    throw new Error(`${dir} is not owned by us`);
+  if ((st.mode & 0o077) !== 0)
+    throw new Error(`${dir} is accessible by other users (mode ${(st.mode & 0o777).toString(8)})`);
 }
 
 /** `<run dir>/vpn/<namespace>`, mode 0700, created on demand; every level checked. */
@@ -129,7 +131,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, stepMs = 10): Promise<T | undefined> {
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  stepMs = 10,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -143,7 +149,12 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
  * Writes `content` to a new 0600 file in `dir` (which must be a private directory), runs `fn` with
  * its path, and removes it whatever happens.
  */
-export async function withSecretFile<T>(dir: string, name: string, content: string, fn: (path: string) => Promise<T>): Promise<T> {
+export async function withSecretFile<T>(
+  dir: string,
+  name: string,
+  content: string,
+  fn: (path: string) => Promise<T>,
+): Promise<T> {
   const path = join(dir, name);
   rmSync(path, { force: true });
   writeFileSync(path, content, { mode: 0o600, flag: 'wx' });

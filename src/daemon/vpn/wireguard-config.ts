@@ -40,9 +40,7 @@ export interface ConfigProblem {
 
 export class WireguardConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
-    super(
-      'invalid WireGuard config:\n' + problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n'),
-    );
+    super('invalid WireGuard config:\n' + problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n'));
     this.name = 'WireguardConfigError';
   }
 }
@@ -50,7 +48,15 @@ export class WireguardConfigError extends Error {
 const KEY_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /** wg-quick keys that run programs or change host state: named explicitly in the refusal. */
-const REFUSED_INTERFACE_KEYS = new Set(['preup', 'postup', 'predown', 'postdown', 'saveconfig', 'table', 'fwmark']);
+const REFUSED_INTERFACE_KEYS = new Set([
+  'preup',
+  'postup',
+  'predown',
+  'postdown',
+  'saveconfig',
+  'table',
+  'fwmark',
+]);
 
 export function isWireguardKey(s: string): boolean {
   return KEY_RE.test(s);
@@ -90,7 +96,10 @@ export function parseEndpoint(text: string): Endpoint | string {
     host = t.slice(0, colon);
     port = t.slice(colon + 1);
     if (host.includes(':')) return `'${t}': write IPv6 endpoints as [address]:port`;
-    if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(host)) {
+    if (
+      isIP(host) === 0 &&
+      !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(host)
+    ) {
       return `'${host}' is not a host name or address`;
     }
   }
@@ -205,7 +214,8 @@ export function parseWireguardConfig(text: string): WireguardConfig {
           return;
         }
         default:
-          if (REFUSED_INTERFACE_KEYS.has(k)) err(`${key} is not supported by vopono (it would run commands or change the host)`);
+          if (REFUSED_INTERFACE_KEYS.has(k))
+            err(`${key} is not supported by vopono (it would run commands or change the host)`);
           else err(`unknown key '${key}' in [Interface]`);
           return;
       }
@@ -255,8 +265,10 @@ export function parseWireguardConfig(text: string): WireguardConfig {
 
   if (!sawInterface) problems.push({ line: 1, message: 'no [Interface] section' });
   else if (privateKeyLine === 0) problems.push({ line: 1, message: '[Interface] has no PrivateKey' });
-  if (sawInterface && cfg.addresses.length === 0) problems.push({ line: 1, message: '[Interface] has no Address' });
-  if (cfg.peers.length === 0 && sawInterface) problems.push({ line: lines.length, message: 'no [Peer] section' });
+  if (sawInterface && cfg.addresses.length === 0)
+    problems.push({ line: 1, message: '[Interface] has no Address' });
+  if (cfg.peers.length === 0 && sawInterface)
+    problems.push({ line: lines.length, message: 'no [Peer] section' });
   for (const [p, at] of peerKeyLines) {
     if (!peersWithKeyLine.has(p)) problems.push({ line: at, message: '[Peer] has no PublicKey' });
   }
@@ -286,7 +298,8 @@ export function renderSetconf(cfg: WireguardConfig, endpoints: (string | undefin
     out.push('', '[Peer]', `PublicKey = ${p.publicKey}`);
     if (p.presharedKey !== undefined) out.push(`PresharedKey = ${p.presharedKey}`);
     const ep = endpoints[i];
-    if (p.endpoint !== undefined && ep !== undefined) out.push(`Endpoint = ${formatEndpoint(ep, p.endpoint.port)}`);
+    if (p.endpoint !== undefined && ep !== undefined)
+      out.push(`Endpoint = ${formatEndpoint(ep, p.endpoint.port)}`);
     if (p.allowedIps.length > 0) out.push(`AllowedIPs = ${p.allowedIps.map(formatCidr).join(', ')}`);
     if (p.persistentKeepalive !== undefined) out.push(`PersistentKeepalive = ${p.persistentKeepalive}`);
   });

@@ -8,8 +8,22 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CommandRunner, NetnsRecord, VpnBackend, VpnContext, VpnUp } from './backend.js';
 import { parseWireguardConfig, renderSetconf, formatCidr, type WireguardConfig } from './wireguard-config.js';
-import { privateDir, privateDirPath, removePrivateDir, spawnDetached, stopProcess, waitFor, isAlive, withSecretFile } from './process.js';
-import { applyKillswitch, removeKillswitch, killswitchTableName, type FirewallState } from '../firewall/killswitch.js';
+import {
+  privateDir,
+  privateDirPath,
+  removePrivateDir,
+  spawnDetached,
+  stopProcess,
+  waitFor,
+  isAlive,
+  withSecretFile,
+} from './process.js';
+import {
+  applyKillswitch,
+  removeKillswitch,
+  killswitchTableName,
+  type FirewallState,
+} from '../firewall/killswitch.js';
 import { addOpenHostRoutes, firewallKind, interfaceName, readPidFile, readState } from './common.js';
 
 const WG_SOCKET_DIR = '/var/run/wireguard';
@@ -63,7 +77,12 @@ export function wireguardMode(): 'kernel' | 'userspace' | 'unknown' {
   return kernelAvailable === undefined ? 'unknown' : kernelAvailable ? 'kernel' : 'userspace';
 }
 
-async function createInterface(runner: CommandRunner, ifname: string, dir: string, state: WireguardState): Promise<void> {
+async function createInterface(
+  runner: CommandRunner,
+  ifname: string,
+  dir: string,
+  state: WireguardState,
+): Promise<void> {
   if (process.env.VOPONO_WG_USERSPACE !== '1' && kernelAvailable !== false) {
     try {
       await runner.run('ip', ['link', 'add', 'dev', ifname, 'type', 'wireguard']);
@@ -84,7 +103,8 @@ async function createInterface(runner: CommandRunner, ifname: string, dir: strin
   writeFileSync(join(dir, `${ifname}.pid`), `${pid}\n`, { mode: 0o600 });
   const sock = join(WG_SOCKET_DIR, `${ifname}.sock`);
   const ready = await waitFor(() => (existsSync(sock) ? true : isAlive(pid) ? undefined : false), 5000, 5);
-  if (ready !== true) throw new Error(`wireguard-go did not create ${ifname}${ready === false ? ' (it exited)' : ''}`);
+  if (ready !== true)
+    throw new Error(`wireguard-go did not create ${ifname}${ready === false ? ' (it exited)' : ''}`);
 }
 
 export const wireguardBackend: VpnBackend = {
@@ -110,14 +130,42 @@ export const wireguardBackend: VpnBackend = {
       const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
       for (const a of cfg.addresses) {
         if (a.family === 6 && !hasV6) continue;
-        await runner.run('ip', ['-n', ns.name, a.family === 6 ? '-6' : '-4', 'addr', 'add', formatCidr(a), 'dev', ifname]);
+        await runner.run('ip', [
+          '-n',
+          ns.name,
+          a.family === 6 ? '-6' : '-4',
+          'addr',
+          'add',
+          formatCidr(a),
+          'dev',
+          ifname,
+        ]);
       }
-      await runner.run('ip', ['-n', ns.name, 'link', 'set', 'dev', ifname, 'mtu', String(cfg.mtu ?? 1420), 'up']);
+      await runner.run('ip', [
+        '-n',
+        ns.name,
+        'link',
+        'set',
+        'dev',
+        ifname,
+        'mtu',
+        String(cfg.mtu ?? 1420),
+        'up',
+      ]);
       for (const p of cfg.peers) {
         for (const c of p.allowedIps) {
           if (c.family === 6 && !hasV6) continue;
           const dest = c.prefix === 0 ? 'default' : formatCidr(c);
-          await runner.run('ip', ['-n', ns.name, c.family === 6 ? '-6' : '-4', 'route', 'replace', dest, 'dev', ifname]);
+          await runner.run('ip', [
+            '-n',
+            ns.name,
+            c.family === 6 ? '-6' : '-4',
+            'route',
+            'replace',
+            dest,
+            'dev',
+            ifname,
+          ]);
         }
       }
       await addOpenHostRoutes(runner, ns, ctx.options.openHosts);
@@ -153,7 +201,8 @@ export const wireguardBackend: VpnBackend = {
     const ifname = state.ifname !== '' ? state.ifname : interfaceName(ns, 'w');
     // the interface: inside the namespace, or still in the host one if setup stopped before the move
     await runner.run('ip', ['-n', ns.name, 'link', 'del', 'dev', ifname]).catch(() => undefined);
-    if (ifname.startsWith(ns.prefix)) await runner.run('ip', ['link', 'del', 'dev', ifname]).catch(() => undefined);
+    if (ifname.startsWith(ns.prefix))
+      await runner.run('ip', ['link', 'del', 'dev', ifname]).catch(() => undefined);
     const pids = new Set<number>();
     if (state.pid !== undefined) pids.add(state.pid);
     const pidFile = readPidFile(join(privateDirPath(ns.name), `${ifname}.pid`));
@@ -165,7 +214,11 @@ export const wireguardBackend: VpnBackend = {
     removePrivateDir(ns.name);
   },
 
-  async status(ns: NetnsRecord, raw: Record<string, unknown>, runner: CommandRunner): Promise<{ lastHandshake?: number }> {
+  async status(
+    ns: NetnsRecord,
+    raw: Record<string, unknown>,
+    runner: CommandRunner,
+  ): Promise<{ lastHandshake?: number }> {
     const state = toState(raw);
     if (state.ifname === '') return {};
     try {
@@ -182,4 +235,3 @@ export const wireguardBackend: VpnBackend = {
     }
   },
 };
-

@@ -65,7 +65,11 @@ export interface ClientNs {
  * fd36:N::/64), lo up, /etc/netns/<name>/{resolv.conf,hosts,nsswitch.conf}; with `uplinkTo` a
  * default route via the host veth (OpenVPN), but no NAT: the test routes only toward its own peer.
  */
-export async function makeClientNs(prefix: string, index: number, opts: { defaultRoute?: boolean; ipv6?: boolean } = {}): Promise<ClientNs> {
+export async function makeClientNs(
+  prefix: string,
+  index: number,
+  opts: { defaultRoute?: boolean; ipv6?: boolean } = {},
+): Promise<ClientNs> {
   const name = `${prefix}c${index}`;
   const hex = index.toString(16);
   const record: NetnsRecord = {
@@ -83,7 +87,14 @@ export async function makeClientNs(prefix: string, index: number, opts: { defaul
     dns: [],
     keepAlive: false,
     createdAt: Date.now(),
-    options: { noKillswitch: false, disableIpv6: false, openPorts: [], forward: [], allowHostAccess: false, openHosts: [] },
+    options: {
+      noKillswitch: false,
+      disableIpv6: false,
+      openPorts: [],
+      forward: [],
+      allowHostAccess: false,
+      openHosts: [],
+    },
     prefix,
   };
   const etc = `/etc/netns/${name}`;
@@ -92,24 +103,47 @@ export async function makeClientNs(prefix: string, index: number, opts: { defaul
     await runner.run('ip', ['link', 'del', record.hostVeth]).catch(() => undefined);
     rmSync(etc, { recursive: true, force: true });
     try {
-      if (readdirSync('/etc/netns').length === 0 && !netnsDirExistedBefore) rmSync('/etc/netns', { recursive: true, force: true });
+      if (readdirSync('/etc/netns').length === 0 && !netnsDirExistedBefore)
+        rmSync('/etc/netns', { recursive: true, force: true });
     } catch {
       /* none */
     }
   };
   try {
     await runner.run('ip', ['netns', 'add', name]);
-    await runner.run('ip', ['link', 'add', record.hostVeth, 'type', 'veth', 'peer', 'name', record.nsVeth, 'netns', name]);
+    await runner.run('ip', [
+      'link',
+      'add',
+      record.hostVeth,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      record.nsVeth,
+      'netns',
+      name,
+    ]);
     await runner.run('ip', ['addr', 'add', `${record.hostIp}/24`, 'dev', record.hostVeth]);
     await runner.run('ip', ['link', 'set', record.hostVeth, 'up']);
     await runner.run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     await runner.run('ip', ['-n', name, 'addr', 'add', `${record.nsIp}/24`, 'dev', record.nsVeth]);
     if (record.hostIp6 !== undefined && record.nsIp6 !== undefined) {
       await runner.run('ip', ['-6', 'addr', 'add', `${record.hostIp6}/64`, 'dev', record.hostVeth, 'nodad']);
-      await runner.run('ip', ['-n', name, '-6', 'addr', 'add', `${record.nsIp6}/64`, 'dev', record.nsVeth, 'nodad']);
+      await runner.run('ip', [
+        '-n',
+        name,
+        '-6',
+        'addr',
+        'add',
+        `${record.nsIp6}/64`,
+        'dev',
+        record.nsVeth,
+        'nodad',
+      ]);
     }
     await runner.run('ip', ['-n', name, 'link', 'set', record.nsVeth, 'up']);
-    if (opts.defaultRoute === true) await runner.run('ip', ['-n', name, 'route', 'add', 'default', 'via', record.hostIp]);
+    if (opts.defaultRoute === true)
+      await runner.run('ip', ['-n', name, 'route', 'add', 'default', 'via', record.hostIp]);
     mkdirSync(etc, { recursive: true });
     writeFileSync(join(etc, 'hosts'), `127.0.0.1 localhost\n::1 localhost\n${record.nsIp} ${name}\n`);
     writeFileSync(join(etc, 'nsswitch.conf'), 'hosts: files dns\n');
@@ -120,7 +154,11 @@ export async function makeClientNs(prefix: string, index: number, opts: { defaul
   }
   return {
     record,
-    setResolvers: (dns) => writeFileSync(join(etc, 'resolv.conf'), dns.map((d) => `nameserver ${d}\n`).join('') + 'options timeout:1 attempts:1\n'),
+    setResolvers: (dns) =>
+      writeFileSync(
+        join(etc, 'resolv.conf'),
+        dns.map((d) => `nameserver ${d}\n`).join('') + 'options timeout:1 attempts:1\n',
+      ),
     destroy,
   };
 }
@@ -215,7 +253,17 @@ export async function snapshot(prefix: string): Promise<Record<string, string>> 
 
 export async function nsCurl(ns: string, url: string, timeoutS = 3): Promise<{ ok: boolean; body: string }> {
   try {
-    const body = await runCommand('ip', ['netns', 'exec', ns, 'curl', '-sS', '-g', '--max-time', String(timeoutS), url]);
+    const body = await runCommand('ip', [
+      'netns',
+      'exec',
+      ns,
+      'curl',
+      '-sS',
+      '-g',
+      '--max-time',
+      String(timeoutS),
+      url,
+    ]);
     return { ok: true, body };
   } catch (e) {
     return { ok: false, body: (e as Error).message };
@@ -225,14 +273,25 @@ export async function nsCurl(ns: string, url: string, timeoutS = 3): Promise<{ o
 export async function nsResolve(ns: string, name: string): Promise<string[]> {
   try {
     const out = await runCommand('ip', ['netns', 'exec', ns, 'getent', 'ahostsv4', name]);
-    return [...new Set(out.split('\n').map((l) => l.split(/\s+/)[0] ?? '').filter((s) => s !== ''))];
+    return [
+      ...new Set(
+        out
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0] ?? '')
+          .filter((s) => s !== ''),
+      ),
+    ];
   } catch {
     return [];
   }
 }
 
 /** Something inside the namespace that keeps trying to get out (UDP, TCP, DNS; v4 and v6) for `ms`. */
-export function nsKeepTrying(ns: string, targets: { udp: string[]; tcp: string[]; names: string[] }, ms: number): Promise<void> {
+export function nsKeepTrying(
+  ns: string,
+  targets: { udp: string[]; tcp: string[]; names: string[] },
+  ms: number,
+): Promise<void> {
   const script = `
 const dgram = require('node:dgram'); const net = require('node:net'); const dns = require('node:dns');
 const t = JSON.parse(process.argv[1]); const end = Date.now() + Number(process.argv[2]);
@@ -243,19 +302,30 @@ const tick = () => {
   if (Date.now() < end) setTimeout(tick, 100); else setTimeout(() => process.exit(0), 300);
 };
 tick();`;
-  return runCommand('ip', ['netns', 'exec', ns, process.execPath, '-e', script, JSON.stringify(targets), String(ms)], { timeoutMs: ms + 10_000 }).then(
-    () => undefined,
-  );
+  return runCommand(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, '-e', script, JSON.stringify(targets), String(ms)],
+    { timeoutMs: ms + 10_000 },
+  ).then(() => undefined);
 }
 
 /** tcpdump on a host interface: IP/IPv6 packets seen in `direction` (in = sent by the namespace). */
-export async function capture(iface: string, filter = 'ip or ip6', direction: 'in' | 'out' = 'in'): Promise<{ stop(): Promise<string[]> }> {
-  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '-n', '-l', '-p', '-Q', direction, filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function capture(
+  iface: string,
+  filter = 'ip or ip6',
+  direction: 'in' | 'out' = 'in',
+): Promise<{ stop(): Promise<string[]> }> {
+  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '-n', '-l', '-p', '-Q', direction, filter], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const ok = await waitFor(() => (err.includes('listening on') ? true : child.exitCode !== null ? false : undefined), 10_000);
+  const ok = await waitFor(
+    () => (err.includes('listening on') ? true : child.exitCode !== null ? false : undefined),
+    10_000,
+  );
   if (ok !== true) throw new Error(`tcpdump did not start: ${err}`);
   return {
     stop: async () => {
@@ -271,7 +341,10 @@ export async function capture(iface: string, filter = 'ip or ip6', direction: 'i
 }
 
 export async function linkTxPackets(ns: string | undefined, iface: string): Promise<number> {
-  const args = ns !== undefined ? ['-n', ns, '-s', '-j', 'link', 'show', 'dev', iface] : ['-s', '-j', 'link', 'show', 'dev', iface];
+  const args =
+    ns !== undefined
+      ? ['-n', ns, '-s', '-j', 'link', 'show', 'dev', iface]
+      : ['-s', '-j', 'link', 'show', 'dev', iface];
   const out = await runner.run('ip', args);
   const m = /"tx":\{"bytes":\d+,"packets":(\d+)/.exec(out);
   return Number(m?.[1] ?? NaN);

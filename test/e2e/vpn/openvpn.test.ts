@@ -4,7 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../../../src/daemon/vpn/index.js';
 import type { VpnContext } from '../../../src/daemon/vpn/backend.js';
-import { createOpenvpnWorld, connectThroughHost, type OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
+import {
+  createOpenvpnWorld,
+  connectThroughHost,
+  type OpenvpnWorld,
+} from '../../../src/world/openvpn-peer.js';
 import { isAlive } from '../../../src/daemon/vpn/process.js';
 import {
   baseOptions,
@@ -63,10 +67,12 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
   async function withNs(offset: number, fn: (ns: ClientNs) => Promise<void>): Promise<void> {
     const inner = await snapshot(prefix);
     const ns = await makeClientNs(prefix, index + offset, { defaultRoute: true });
-    const undo = await connectThroughHost(runner, prefix, ns.record.hostVeth, world.hostVeth).catch(async (e: unknown) => {
-      await ns.destroy();
-      throw e;
-    });
+    const undo = await connectThroughHost(runner, prefix, ns.record.hostVeth, world.hostVeth).catch(
+      async (e: unknown) => {
+        await ns.destroy();
+        throw e;
+      },
+    );
     try {
       await fn(ns);
     } finally {
@@ -86,7 +92,9 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
       try {
         const t0 = performance.now();
         const up = await backend!.up(ctx(ns, options));
-        process.stderr.write(`[figure] openvpn up (${options.firewall ?? 'nftables'}): ${(performance.now() - t0).toFixed(0)} ms\n`);
+        process.stderr.write(
+          `[figure] openvpn up (${options.firewall ?? 'nftables'}): ${(performance.now() - t0).toFixed(0)} ms\n`,
+        );
         state = up.state;
         ns.setResolvers(up.dns);
         await fn(ns, state, up.dns);
@@ -99,17 +107,24 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
 
   for (const firewall of ['nftables', 'iptables'] as const) {
     it(`reaches HTTP and DNS through the tunnel, pushed DNS, nothing else on the veth (${firewall})`, async () => {
-      await withTunnel(firewall === 'nftables' ? 1 : 11, baseOptions({ firewall }), async (ns, _state, dns) => {
-        expect(dns).toEqual([world.tunnelIp]);
-        const cap = await capture(ns.record.hostVeth, `(ip or ip6) and not (udp and host ${world.peerIp} and port 1194)`);
-        const r = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
-        expect(r.ok, r.body).toBe(true);
-        expect(r.body).toMatch(/^vopono-peer 10\.239\./);
-        expect(await nsResolve(ns.record.name, world.domain)).toEqual([world.tunnelIp]);
-        expect((await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`)).ok).toBe(true);
-        expect(await cap.stop()).toEqual([]);
-        expect(world.dns.queries()).toContain(world.domain);
-      });
+      await withTunnel(
+        firewall === 'nftables' ? 1 : 11,
+        baseOptions({ firewall }),
+        async (ns, _state, dns) => {
+          expect(dns).toEqual([world.tunnelIp]);
+          const cap = await capture(
+            ns.record.hostVeth,
+            `(ip or ip6) and not (udp and host ${world.peerIp} and port 1194)`,
+          );
+          const r = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
+          expect(r.ok, r.body).toBe(true);
+          expect(r.body).toMatch(/^vopono-peer 10\.239\./);
+          expect(await nsResolve(ns.record.name, world.domain)).toEqual([world.tunnelIp]);
+          expect((await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`)).ok).toBe(true);
+          expect(await cap.stop()).toEqual([]);
+          expect(world.dns.queries()).toContain(world.domain);
+        },
+      );
     });
 
     it(`leaks nothing when openvpn dies while the app keeps trying (${firewall})`, async () => {
@@ -122,7 +137,13 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
         await nsKeepTrying(
           ns.record.name,
           {
-            udp: ['1.1.1.1|53', `${world.peerIp}|53`, `${ns.record.hostIp}|53`, `${world.tunnelIp}|53`, `${ns.record.hostIp6}|53`],
+            udp: [
+              '1.1.1.1|53',
+              `${world.peerIp}|53`,
+              `${ns.record.hostIp}|53`,
+              `${world.tunnelIp}|53`,
+              `${ns.record.hostIp6}|53`,
+            ],
             tcp: [`${world.tunnelIp}|8080`, `${world.peerIp}|8080`, `${ns.record.hostIp}|22`, '1.1.1.1|443'],
             names: [world.domain, 'example.com'],
           },
@@ -135,7 +156,10 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
 
   it('refuses a user config with an up script, naming the directive and line, and leaves nothing', async () => {
     await withNs(3, async (ns) => {
-      const content = world.clientConfig.replace('nobind', 'nobind\nscript-security 2\nup /bin/touch-something');
+      const content = world.clientConfig.replace(
+        'nobind',
+        'nobind\nscript-security 2\nup /bin/touch-something',
+      );
       const err = await backend.up(ctx(ns, baseOptions(), { config: { name: 'evil.ovpn', content } })).then(
         () => undefined,
         (e: unknown) => e,
@@ -155,7 +179,9 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
           () => undefined,
           (e: unknown) => e,
         );
-      process.stderr.write(`[figure] openvpn AUTH_FAILED reported after ${(performance.now() - t0).toFixed(0)} ms\n`);
+      process.stderr.write(
+        `[figure] openvpn AUTH_FAILED reported after ${(performance.now() - t0).toFixed(0)} ms\n`,
+      );
       expect(String(err)).toMatch(/AUTH_FAILED/);
       const ruleset = await runner.runInNs(ns.record.name, 'nft', ['list', 'ruleset']);
       expect(ruleset).toBe('');

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../../../src/daemon/vpn/index.js';
 import type { VpnContext } from '../../../src/daemon/vpn/backend.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
-import { isAlive } from '../../../src/daemon/vpn/process.js';
+import { isAlive, spawnDetached, stopProcess } from '../../../src/daemon/vpn/process.js';
+import { startForwarders, runHook } from '../../../src/daemon/vpn/index.js';
+import { runCommand } from '../../../src/daemon/vpn/runner.js';
+import { waitForLog } from '../../../src/world/peer.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   baseOptions,
   capture,
@@ -83,57 +89,192 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
     expect(await snapshot(prefix)).toEqual(inner);
   }
 
-  it('reaches the HTTP server and the DNS only through the tunnel', async () => {
-    await withTunnel(1, baseOptions(), async (ns, _state, dns) => {
-      expect(dns).toEqual([world.tunnelIp]);
-      const cap = await capture(ns.record.hostVeth);
-      const r = await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`);
-      expect(r.ok, r.body).toBe(true);
-      expect([`vopono-peer ${world.clientTunnelIp}`, `vopono-peer ${world.clientTunnelIp6}`]).toContain(r.body.trim());
-      const r4 = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
-      expect(r4.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp}`);
-      expect(await nsResolve(ns.record.name, world.domain)).toEqual([world.tunnelIp]);
-      const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`);
-      expect(r6.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp6}`);
-      const leaked = await cap.stop();
-      expect(leaked).toEqual([]); // nothing (DNS included) went out of the veth
-      expect(world.dns.queries()).toContain(world.domain);
+  for (const firewall of ['nftables', 'iptables'] as const) {
+    const off = firewall === 'nftables' ? 0 : 20;
+    it(`reaches the HTTP server and the DNS only through the tunnel (${firewall})`, async () => {
+      await withTunnel(1 + off, baseOptions({ firewall }), async (ns, _state, dns) => {
+        expect(dns).toEqual([world.tunnelIp]);
+        const cap = await capture(ns.record.hostVeth);
+        const r = await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`);
+        expect(r.ok, r.body).toBe(true);
+        expect([`vopono-peer ${world.clientTunnelIp}`, `vopono-peer ${world.clientTunnelIp6}`]).toContain(
+          r.body.trim(),
+        );
+        const r4 = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
+        expect(r4.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp}`);
+        expect(await nsResolve(ns.record.name, world.domain)).toEqual([world.tunnelIp]);
+        const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`);
+        expect(r6.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp6}`);
+        const leaked = await cap.stop();
+        expect(leaked).toEqual([]); // nothing (DNS included) went out of the veth
+        expect(world.dns.queries()).toContain(world.domain);
+      });
+    });
+
+    it(`leaks nothing when wireguard-go dies while the app keeps trying (${firewall})`, async () => {
+      await withTunnel(2 + off, baseOptions({ firewall }), async (ns, state) => {
+        expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+        const pid = state.pid;
+        expect(typeof pid).toBe('number');
+        const cap = await capture(ns.record.hostVeth);
+        // host -> provider: after the kill not even the encrypted UDP goes (link-local ICMPv6 of the
+        // host's own veth is not the app's traffic)
+        const peerCap = await capture(
+          world.hostVeth,
+          'ip or (ip6 and not net fe80::/10 and not net ff00::/8)',
+          'out',
+        );
+        process.kill(Number(pid), 'SIGKILL');
+        while (isAlive(Number(pid))) await new Promise((r) => setTimeout(r, 10));
+        await nsKeepTrying(
+          ns.record.name,
+          {
+            udp: [
+              '1.1.1.1|53',
+              `${world.peerIp}|51820`,
+              `${ns.record.hostIp}|53`,
+              `${world.tunnelIp}|53`,
+              '2001:4860:4860::8888|53',
+              `${ns.record.hostIp6}|53`,
+            ],
+            tcp: [
+              `${world.tunnelIp}|8080`,
+              `${ns.record.hostIp}|22`,
+              `${world.peerIp}|8080`,
+              `[${ns.record.hostIp6}]|22`,
+            ],
+            names: [world.domain, 'example.com'],
+          },
+          2000,
+        );
+        expect(await cap.stop()).toEqual([]);
+        expect(await peerCap.stop()).toEqual([]);
+        expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`, 1)).ok).toBe(
+          false,
+        );
+      });
+    });
+
+    it(`blocks IPv6 with disableIpv6 (${firewall})`, async () => {
+      await withTunnel(3 + off, baseOptions({ disableIpv6: true, firewall }), async (ns) => {
+        expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+        const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`, 2);
+        expect(r6.ok).toBe(false);
+        const sysctl = await runner.runInNs(ns.record.name, 'sysctl', [
+          '-n',
+          'net.ipv6.conf.all.disable_ipv6',
+        ]);
+        expect(sysctl.trim()).toBe('1');
+      });
+    });
+  }
+
+  /** A small HTTP app inside the client namespace (what a user's server would be). */
+  async function startNsApp(ns: string, port: number): Promise<() => Promise<void>> {
+    const dir = mkdtempSync(join(tmpdir(), `vopono-app-${prefix}-`));
+    const log = join(dir, 'app.log');
+    const script = `require('node:http').createServer((q, s) => s.end('ns-app ' + q.socket.remoteAddress.replace(/^::ffff:/, "") + '\\n')).listen(Number(process.argv[2]), () => console.log('ready'));`;
+    const pid = await spawnDetached(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '-e', script, `vopono-app-${prefix}`, String(port)],
+      { logFile: log },
+    );
+    await waitForLog(log, 'ready', 10_000, pid);
+    return async () => {
+      await stopProcess(pid, ['node']);
+      rmSync(dir, { recursive: true, force: true });
+    };
+  }
+
+  it('-o opens a port to the peer through the tunnel; -f forwards a host loopback port', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    await withTunnel(4, baseOptions({ openPorts: [port], forward: [port] }), async (ns) => {
+      const stopApp = await startNsApp(ns.record.name, port);
+      const stopFwd = await startForwarders(ns.record, [port]);
+      try {
+        const fromPeer = await runCommand('ip', [
+          'netns',
+          'exec',
+          world.nsName,
+          'curl',
+          '-sS',
+          '--max-time',
+          '3',
+          `http://${world.clientTunnelIp}:${port}/`,
+        ]);
+        expect(fromPeer.trim()).toBe(`ns-app ${world.tunnelIp}`);
+        const fromHost = await runCommand('curl', ['-sS', '--max-time', '3', `http://127.0.0.1:${port}/`]);
+        expect(fromHost.trim()).toBe(`ns-app ${ns.record.hostIp}`);
+      } finally {
+        await stopFwd();
+        await stopApp();
+      }
     });
   });
 
-  it('leaks nothing when wireguard-go dies while the app keeps trying', async () => {
-    await withTunnel(2, baseOptions(), async (ns, state) => {
+  it('without -o the peer cannot reach the app', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    await withTunnel(5, baseOptions(), async (ns) => {
+      const stopApp = await startNsApp(ns.record.name, port);
+      try {
+        const r = await runCommand('ip', [
+          'netns',
+          'exec',
+          world.nsName,
+          'curl',
+          '-sS',
+          '--max-time',
+          '2',
+          `http://${world.clientTunnelIp}:${port}/`,
+        ]).then(
+          () => 'reached',
+          () => 'blocked',
+        );
+        expect(r).toBe('blocked');
+      } finally {
+        await stopApp();
+      }
+    });
+  });
+
+  it('with --no-killswitch the tunnel still is the only way out (the wg socket lives outside)', async () => {
+    await withTunnel(6, baseOptions({ noKillswitch: true }), async (ns, state) => {
       expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
-      const pid = state.pid;
-      expect(typeof pid).toBe('number');
-      const cap = await capture(ns.record.hostVeth);
-      // host -> provider: after the kill not even the encrypted UDP goes (link-local ICMPv6 of the
-      // host's own veth is not the app's traffic)
-      const peerCap = await capture(world.hostVeth, 'ip or (ip6 and not net fe80::/10 and not net ff00::/8)', 'out');
-      process.kill(Number(pid), 'SIGKILL');
-      while (isAlive(Number(pid))) await new Promise((r) => setTimeout(r, 10));
+      const cap = await capture(ns.record.hostVeth, 'ip or (ip6 and not net fe80::/10 and not net ff00::/8)');
+      process.kill(Number(state.pid), 'SIGKILL');
+      while (isAlive(Number(state.pid))) await new Promise((r) => setTimeout(r, 10));
       await nsKeepTrying(
         ns.record.name,
         {
-          udp: ['1.1.1.1|53', `${world.peerIp}|51820`, `${ns.record.hostIp}|53`, `${world.tunnelIp}|53`, '2001:4860:4860::8888|53', `${ns.record.hostIp6}|53`],
-          tcp: [`${world.tunnelIp}|8080`, `${ns.record.hostIp}|22`, `${world.peerIp}|8080`, `[${ns.record.hostIp6}]|22`],
-          names: [world.domain, 'example.com'],
+          udp: ['1.1.1.1|53', `${world.peerIp}|51820`],
+          tcp: [`${world.tunnelIp}|8080`],
+          names: [world.domain],
         },
-        2000,
+        1000,
       );
       expect(await cap.stop()).toEqual([]);
-      expect(await peerCap.stop()).toEqual([]);
-      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`, 1)).ok).toBe(false);
     });
   });
 
-  it('blocks IPv6 with disableIpv6', async () => {
-    await withTunnel(3, baseOptions({ disableIpv6: true }), async (ns) => {
-      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
-      const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`, 2);
-      expect(r6.ok).toBe(false);
-      const sysctl = await runner.runInNs(ns.record.name, 'sysctl', ['-n', 'net.ipv6.conf.all.disable_ipv6']);
-      expect(sysctl.trim()).toBe('1');
-    });
+  it('hooks run as the user with the namespace variables', async () => {
+    const ns = await makeClientNs(prefix, index + 7);
+    try {
+      const r = await runHook(
+        'id -u; id -g; id -G; echo "$VOPONO_NS $VOPONO_NS_IP $VOPONO_HOST_IP $VOPONO_NS_IP6 $VOPONO_HOST_IP6"',
+        {
+          uid: 65534,
+          gid: 65534,
+          ns: ns.record,
+        },
+      );
+      expect(r.code).toBe(0);
+      const [uid, gid, groups, vars] = r.output.trim().split('\n');
+      expect([uid, gid, groups]).toEqual(['65534', '65534', '65534']);
+      expect(vars).toBe(
+        `${ns.record.name} ${ns.record.nsIp} ${ns.record.hostIp} ${ns.record.nsIp6} ${ns.record.hostIp6}`,
+      );
+    } finally {
+      await ns.destroy();
+    }
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildIptablesRestore, buildNftRuleset, type KillswitchSpec } from '../../../src/daemon/firewall/killswitch.js';
+import {
+  buildIptablesRestore,
+  buildNftRuleset,
+  type KillswitchSpec,
+} from '../../../src/daemon/firewall/killswitch.js';
 
 const spec: KillswitchSpec = {
   name: 'vo3_ks',
@@ -32,7 +36,13 @@ describe('nftables killswitch', () => {
   });
 
   it('opens ports, host access and open hosts when asked', () => {
-    const r = buildNftRuleset({ ...spec, openPorts: [8080], forward: [3000], allowHostAccess: true, openHosts: ['192.0.2.0/24', '2001:db8::1'] });
+    const r = buildNftRuleset({
+      ...spec,
+      openPorts: [8080],
+      forward: [3000],
+      allowHostAccess: true,
+      openHosts: ['192.0.2.0/24', '2001:db8::1'],
+    });
     expect(r).toContain('iifname "vo3t" tcp dport { 8080 } accept');
     expect(r).toContain('iifname "vo3n" ip saddr 10.200.3.1 tcp dport { 3000, 8080 } accept');
     expect(r).toContain('oifname "vo3n" ip daddr 10.200.3.1 accept');

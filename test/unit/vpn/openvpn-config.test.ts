@@ -52,11 +52,15 @@ describe('checkOpenvpnConfig', () => {
   });
 
   it('allows them for root', () => {
-    expect(problems(BASE.replace('nobind', 'nobind\nscript-security 2\nup /etc/openvpn/up.sh'), true)).toEqual([]);
+    expect(
+      problems(BASE.replace('nobind', 'nobind\nscript-security 2\nup /etc/openvpn/up.sh'), true),
+    ).toEqual([]);
   });
 
   it('refuses script-security above 1 but not 0 or 1', () => {
-    expect(problems(BASE + 'script-security 2\n')).toEqual(["13: 'script-security 2' allows scripts; at most 1 is allowed"]);
+    expect(problems(BASE + 'script-security 2\n')).toEqual([
+      "13: 'script-security 2' allows scripts; at most 1 is allowed",
+    ]);
     expect(problems(BASE + 'script-security 3\n')).toHaveLength(1);
     expect(problems(BASE + 'script-security 1\n')).toEqual([]);
     expect(problems(BASE + 'script-security 0\n')).toEqual([]);
@@ -64,30 +68,41 @@ describe('checkOpenvpnConfig', () => {
 
   it('refuses files named by path, host-state directives and foreign devices', () => {
     const p = problems(
-      BASE.replace('<ca>', 'ca /root/ca.crt\nlog /etc/passwd\nmanagement 127.0.0.1 7505\ndev eth0\nconfig /root/other.conf\nauth-user-pass /root/creds\n<ca>'),
+      BASE.replace(
+        '<ca>',
+        'ca /root/ca.crt\nlog /etc/passwd\nmanagement 127.0.0.1 7505\ndev eth0\nconfig /root/other.conf\nauth-user-pass /root/creds\n<ca>',
+      ),
     );
-    expect(p).toEqual([
-      "2: 'dev eth0': only tun or tap (vopono names the device)",
-      "8: 'ca /root/ca.crt' names a file, which the daemon does not open for you: put its content inline as <ca>...</ca>",
-      "9: 'log' changes files or state outside the namespace; not allowed in a user's config",
-      "10: 'management' changes files or state outside the namespace; not allowed in a user's config",
-      "11: 'dev eth0': only tun or tap (vopono names the device)",
-      "12: 'config' changes files or state outside the namespace; not allowed in a user's config",
-      "13: 'auth-user-pass /root/creds' names a file, which the daemon does not open for you",
-    ].filter((l) => !l.startsWith('2:')));
+    expect(p).toEqual(
+      [
+        "2: 'dev eth0': only tun or tap (vopono names the device)",
+        "8: 'ca /root/ca.crt' names a file, which the daemon does not open for you: put its content inline as <ca>...</ca>",
+        "9: 'log' changes files or state outside the namespace; not allowed in a user's config",
+        "10: 'management' changes files or state outside the namespace; not allowed in a user's config",
+        "11: 'dev eth0': only tun or tap (vopono names the device)",
+        "12: 'config' changes files or state outside the namespace; not allowed in a user's config",
+        "13: 'auth-user-pass /root/creds' names a file, which the daemon does not open for you",
+      ].filter((l) => !l.startsWith('2:')),
+    );
   });
 
   it('handles quoting, comments, leading dashes and case', () => {
     expect(tokenize(`up "/bin/my script" 'x y' # comment`)).toEqual(['up', '/bin/my script', 'x y']);
-    expect(problems(BASE + '--UP "/bin/a b"\n')).toEqual(["13: 'up' runs a program or loads code as root; not allowed in a user's config"]);
+    expect(problems(BASE + '--UP "/bin/a b"\n')).toEqual([
+      "13: 'up' runs a program or loads code as root; not allowed in a user's config",
+    ]);
     expect(problems(BASE + '# up /bin/sh\n; down /bin/sh\n')).toEqual([]);
   });
 
   it('needs a remote, and checks ports and protocols', () => {
     expect(problems('client\ndev tun\n')).toEqual(["1: no 'remote' in the config"]);
     expect(problems('client\nremote a.example 99999\n')).toEqual(["2: 'remote a.example 99999': bad port"]);
-    expect(problems('client\nremote a.example 1194 sctp\n')).toEqual(["2: 'remote': unknown protocol 'sctp'"]);
-    const info = checkOpenvpnConfig('client\nport 443\nproto tcp-client\nremote a.example\n', { isRoot: false });
+    expect(problems('client\nremote a.example 1194 sctp\n')).toEqual([
+      "2: 'remote': unknown protocol 'sctp'",
+    ]);
+    const info = checkOpenvpnConfig('client\nport 443\nproto tcp-client\nremote a.example\n', {
+      isRoot: false,
+    });
     expect(info.remotes).toEqual([{ host: 'a.example', port: 443, proto: 'tcp', line: 4 }]);
   });
 
@@ -115,10 +130,18 @@ describe('openvpn log', () => {
 
   it('judges success, AUTH_FAILED and options errors', () => {
     expect(judgeOpenvpnLog('... Initialization Sequence Completed\n')).toEqual({ ok: true });
-    expect(judgeOpenvpnLog('AUTH: Received control message: AUTH_FAILED\n')).toEqual({ ok: false, reason: 'authentication failed (AUTH_FAILED)' });
-    expect(judgeOpenvpnLog('Options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)\n')).toEqual({
+    expect(judgeOpenvpnLog('AUTH: Received control message: AUTH_FAILED\n')).toEqual({
       ok: false,
-      reason: 'options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)',
+      reason: 'authentication failed (AUTH_FAILED)',
+    });
+    expect(
+      judgeOpenvpnLog(
+        'Options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)\n',
+      ),
+    ).toEqual({
+      ok: false,
+      reason:
+        'options error: Unrecognized option or missing or extra parameter(s) in x.conf:3: bogus (2.6.14)',
     });
     expect(judgeOpenvpnLog('TLS: Initial packet from ...\n')).toBeUndefined();
   });
@@ -127,7 +150,12 @@ describe('openvpn log', () => {
 describe('inlineOpenvpnFiles', () => {
   it('inlines files read by the client', () => {
     const files: Record<string, string> = { 'ca.crt': 'CA-PEM\n', 'ta.key': 'TA\n' };
-    const out = inlineOpenvpnFiles('client\nca ca.crt\ntls-auth ta.key 1\ncert missing.crt\n', (p) => files[p]);
-    expect(out).toBe('client\n<ca>\nCA-PEM\n</ca>\n<tls-auth>\nTA\n</tls-auth>\nkey-direction 1\ncert missing.crt\n');
+    const out = inlineOpenvpnFiles(
+      'client\nca ca.crt\ntls-auth ta.key 1\ncert missing.crt\n',
+      (p) => files[p],
+    );
+    expect(out).toBe(
+      'client\n<ca>\nCA-PEM\n</ca>\n<tls-auth>\nTA\n</tls-auth>\nkey-direction 1\ncert missing.crt\n',
+    );
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseWireguardConfig, renderSetconf, WireguardConfigError } from '../../../src/daemon/vpn/wireguard-config.js';
+import {
+  parseWireguardConfig,
+  renderSetconf,
+  WireguardConfigError,
+} from '../../../src/daemon/vpn/wireguard-config.js';
 
 const PRIV = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const PUB = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -68,7 +72,9 @@ describe('parseWireguardConfig', () => {
   });
 
   it('rejects unknown keys and sections with line numbers', () => {
-    const p = problems(GOOD.replace('MTU = 1380', 'Mtuu = 1380').replace('[Peer]\nPublicKey', '[Pier]\nPublicKey'));
+    const p = problems(
+      GOOD.replace('MTU = 1380', 'Mtuu = 1380').replace('[Peer]\nPublicKey', '[Pier]\nPublicKey'),
+    );
     expect(p).toContain("6: unknown key 'Mtuu' in [Interface]");
     expect(p.some((m) => m.startsWith('9: unknown section [Pier]'))).toBe(true);
   });
@@ -100,11 +106,17 @@ describe('parseWireguardConfig', () => {
       '1: [Interface] has no PrivateKey',
       '3: [Peer] has no PublicKey',
     ]);
-    expect(problems(`[Interface]\nPrivateKey = ${PRIV}\nAddress = 10.0.0.2/32\n`)).toEqual(['4: no [Peer] section']);
+    expect(problems(`[Interface]\nPrivateKey = ${PRIV}\nAddress = 10.0.0.2/32\n`)).toEqual([
+      '4: no [Peer] section',
+    ]);
   });
 
   it('rejects lines without =, keys outside sections, and duplicates', () => {
-    expect(problems(`Address = 1.2.3.4\n[Interface]\nPrivateKey = ${PRIV}\nPrivateKey = ${PRIV}\nAddress 10.0.0.2\n`)).toEqual([
+    expect(
+      problems(
+        `Address = 1.2.3.4\n[Interface]\nPrivateKey = ${PRIV}\nPrivateKey = ${PRIV}\nAddress 10.0.0.2\n`,
+      ),
+    ).toEqual([
       "1: 'Address' outside of an [Interface] or [Peer] section",
       '1: [Interface] has no Address',
       '4: PrivateKey given twice in this section',
