@@ -187,4 +187,17 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
       expect(ruleset).toBe('');
     });
   });
+
+  it('control: without the killswitch the same capture does see the app trying to get out', async () => {
+    // proves the leak tests above can see a leak: same capture, same attempts, no killswitch
+    await withTunnel(5, baseOptions({ noKillswitch: true }), async (ns, state) => {
+      const pid = Number(state.pid);
+      const cap = await capture(ns.record.hostVeth);
+      process.kill(pid, 'SIGKILL');
+      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 10));
+      await nsKeepTrying(ns.record.name, { udp: ['1.1.1.1|53'], tcp: ['1.1.1.1|443'], names: [] }, 1000);
+      const seen = await cap.stop();
+      expect(seen.some((l) => l.includes('1.1.1.1'))).toBe(true);
+    });
+  });
 });
