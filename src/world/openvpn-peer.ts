@@ -251,3 +251,39 @@ export async function connectThroughHost(
   }
   return undo;
 }
+
+/**
+ * A host nft table that keeps a world's traffic between the world and `peers` (an interface
+ * name or an nft wildcard such as "vo*"): whatever else would be forwarded from or to the world's
+ * host veth is dropped, so no test packet is routed toward the host's real uplink, whoever turned
+ * forwarding on. Returns the undo.
+ */
+export async function guardWorld(
+  runner: CommandRunner,
+  table: string,
+  worldHostVeth: string,
+  peers: string,
+): Promise<() => Promise<void>> {
+  if (
+    !/^[A-Za-z0-9_]{1,32}$/.test(table) ||
+    !/^[A-Za-z0-9_.*-]{1,16}$/.test(peers) ||
+    !/^[A-Za-z0-9_.-]{1,15}$/.test(worldHostVeth)
+  ) {
+    throw new Error('guardWorld: bad name');
+  }
+  await runner.run('nft', ['-f', '-'], {
+    input: [
+      `table inet ${table} {`,
+      '  chain forward {',
+      '    type filter hook forward priority filter - 10; policy accept;',
+      `    iifname "${worldHostVeth}" oifname != "${peers}" drop`,
+      `    oifname "${worldHostVeth}" iifname != "${peers}" drop`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  });
+  return async () => {
+    await runner.run('nft', ['delete', 'table', 'inet', table]).catch(() => undefined);
+  };
+}
