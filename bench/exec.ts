@@ -1,0 +1,219 @@
+// Warm exec of `true` through the whole CLI against `node -e 0` and `ip netns exec` in the same run,
+// and the daemon-side cost from the client's connect to the app running (a C program that prints
+// its CLOCK_MONOTONIC, the clock of process.hrtime too). Run: npx tsx bench/exec.ts (as root).
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  ftruncateSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { connectSocket, Conversation } from '../src/cli/client.js';
+import type { ExecOptions } from '../src/protocol/messages.js';
+import {
+  dist,
+  emit,
+  log,
+  main,
+  median,
+  ms,
+  now,
+  percentile,
+  startBenchDaemon,
+  timeInterleaved,
+  timeRuns,
+  type BenchDaemon,
+} from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+
+const MONO_C = `#include <stdio.h>
+#include <time.h>
+int main(int argc, char **argv) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  FILE *f = argc > 1 ? fopen(argv[1], "w") : stdout;
+  if (!f) return 1;
+  fprintf(f, "%lld\\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+  return fclose(f) == 0 ? 0 : 1;
+}
+`;
+
+/** A tiny C program printing CLOCK_MONOTONIC in ns (to argv[1] or stdout), built now with cc. */
+export function buildMono(dir: string): string {
+  writeFileSync(join(dir, 'mono.c'), MONO_C);
+  execFileSync('cc', ['-O2', '-o', join(dir, 'mono'), join(dir, 'mono.c')]);
+  return join(dir, 'mono');
+}
+
+export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
+  provider: 'none',
+  dns: [],
+  keepAlive: false,
+  createNetnsOnly: false,
+  noKillswitch: false,
+  openPorts: [],
+  forward: [],
+  noProxy: false,
+  disableIpv6: false,
+  allowHostAccess: false,
+  openHosts: [],
+  hosts: [],
+  ...extra,
+});
+
+async function warmExec(d: BenchDaemon, ns: string): Promise<void> {
+  const node = process.execPath;
+  const [, cliPath] = d.cli;
+  const cmds: Parameters<typeof timeInterleaved>[2] = {
+    vopono: {
+      file: node,
+      args: [cliPath!, 'exec', '--custom-netns-name', ns, '-p', 'none', '--', 'true'],
+      opts: { env: d.env },
+    },
+    'node -e 0': { file: node, args: ['-e', '0'] },
+    'ip netns exec': { file: 'ip', args: ['netns', 'exec', ns, 'true'] },
+  };
+  const sudoWorks = await timeRuns(1, 0, 'sudo', ['-n', 'true']).then(
+    () => true,
+    () => false,
+  );
+  if (sudoWorks)
+    cmds['sudo -n ip netns exec'] = { file: 'sudo', args: ['-n', 'ip', 'netns', 'exec', ns, 'true'] };
+  const r = await timeInterleaved(RUNS, 3, cmds);
+  for (const [k, xs] of Object.entries(r)) log(`  ${k.padEnd(24)} ${dist(xs)}`);
+  const v = median(r.vopono!);
+  const n = median(r['node -e 0']!);
+  emit({
+    figure: 'warm exec of `true`, whole CLI',
+    measured: `${ms(v)} (node -e 0 + ${ms(v - n)}; ${(v / n).toFixed(2)}x)`,
+    baseline:
+      `node -e 0 ${ms(n)}; ip netns exec ${ms(median(r['ip netns exec']!))}` +
+      (r['sudo -n ip netns exec']
+        ? `; sudo -n ip netns exec ${ms(median(r['sudo -n ip netns exec']!))}`
+        : ''),
+    target: '≤ node -e 0 + 25 ms',
+    verdict: v <= n + 25 ? 'pass' : 'miss',
+  });
+}
+
+/** One exec through the client library; returns the phases relative to just before connect. */
+async function oneSession(
+  d: BenchDaemon,
+  ns: string,
+  mono: string,
+  outFile: string,
+  fds: number[],
+): Promise<Record<string, number>> {
+  const t0 = now();
+  const conv = new Conversation(await connectSocket(d.socketPath));
+  const tConnected = now();
+  conv.start(
+    {
+      t: 'exec',
+      argv: [mono, outFile],
+      cwd: '/',
+      env: ['PATH=/usr/bin:/bin'],
+      options: noneOptions({ customNetnsName: ns }),
+      tty: { stdin: false, stdout: false, stderr: false },
+    },
+    fds,
+  );
+  let tWelcome = NaN;
+  let tStarted = NaN;
+  let tExit = NaN;
+  try {
+    await conv.welcome();
+    tWelcome = now();
+    for (;;) {
+      const m = await conv.next();
+      if (m === null) throw new Error('the daemon closed the connection');
+      if (m.t === 'started') tStarted = now();
+      else if (m.t === 'error') throw new Error(`daemon error: ${m.code}: ${m.message}`);
+      else if (m.t === 'exit') {
+        tExit = now();
+        if (m.code !== 0) throw new Error(`app exit ${m.code ?? m.signal}`);
+        break;
+      }
+    }
+  } finally {
+    conv.close();
+  }
+  const appNs = BigInt(readFileSync(outFile, 'utf8').trim());
+  const tApp = Number(appNs) / 1e6;
+  return {
+    connect: tConnected - t0,
+    welcome: tWelcome - t0,
+    'app runs': tApp - t0,
+    started: tStarted - t0,
+    exit: tExit - t0,
+  };
+}
+
+async function connectToExec(d: BenchDaemon, ns: string, dir: string): Promise<void> {
+  const mono = buildMono(dir);
+  const outFile = join(dir, 'stamp');
+  const devnull = openSync('/dev/null', 'r');
+  const sink = openSync(join(dir, 'sink'), 'w');
+  try {
+    const phases: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS + 5; i++) {
+      writeFileSync(outFile, '');
+      const p = await oneSession(d, ns, mono, outFile, [devnull, sink, sink]);
+      if (i < 5) continue;
+      for (const [k, v] of Object.entries(p)) (phases[k] ??= []).push(v);
+    }
+    ftruncateSync(sink);
+    log('  phases from just before connect (client library in-process, warm namespace):');
+    for (const [k, xs] of Object.entries(phases)) log(`    ${k.padEnd(10)} ${dist(xs, 2)}`);
+    // baselines: the same program started by node's spawn, and by ip netns exec (both from here)
+    const direct: number[] = [];
+    const ipns: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (const [argv, into] of [
+        [[mono, outFile], direct],
+        [['ip', 'netns', 'exec', ns, mono, outFile], ipns],
+      ] as const) {
+        const t0 = now();
+        execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+        into.push(Number(BigInt(readFileSync(outFile, 'utf8').trim())) / 1e6 - t0);
+      }
+    }
+    const v = median(phases['app runs']!);
+    emit({
+      figure: 'daemon-side connect → child exec',
+      measured: `${ms(v, 2)} median (p90 ${ms(percentile(phases['app runs']!, 90), 2)})`,
+      baseline: `spawn→exec of the same program from node: direct ${ms(median(direct), 2)}, ip netns exec ${ms(median(ipns), 2)}`,
+      target: '≤ 5 ms median',
+      verdict: v <= 5 ? 'pass' : 'miss',
+      note: `connect ${ms(median(phases.connect!), 2)}, welcome ${ms(median(phases.welcome!), 2)}, app runs ${ms(v, 2)}, started msg ${ms(median(phases.started!), 2)}, exit msg ${ms(median(phases.exit!), 2)}`,
+    });
+  } finally {
+    closeSync(devnull);
+    closeSync(sink);
+  }
+}
+
+await main('exec', async () => {
+  const d = await startBenchDaemon();
+  const dir = mkdtempSync('/tmp/vopono-bench-exec-');
+  chmodSync(dir, 0o755);
+  const ns = `${d.prefix}_warm`;
+  try {
+    const made = await d.vopono(['exec', '-p', 'none', '--custom-netns-name', ns, '--create-netns-only']);
+    if (made.code !== 0) throw new Error(`--create-netns-only failed: ${made.stderr}`);
+    log(`  namespace ${ns} created in ${ms(made.ms)} (whole CLI, cold)`);
+    await warmExec(d, ns);
+    await connectToExec(d, ns, dir);
+    const stopped = await d.vopono(['stop', ns]);
+    if (stopped.code !== 0) throw new Error(`vopono stop failed: ${stopped.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await d.stop();
+  }
+});
