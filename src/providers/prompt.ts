@@ -32,14 +32,15 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
   });
   const ask = async (q: string, secret = false): Promise<string> => {
     rl ??= createInterface({ input: opts.input ?? process.stdin, output: sink, terminal: true });
-    out.write(q);
+    // readline draws the prompt itself (a prompt written around it would be erased on refresh);
+    // for a secret, everything after the prompt (the echo of what is typed) is muted
+    const answer = rl.question(q);
     muted = secret;
     try {
-      const a = await rl.question('');
-      return a;
+      return await answer;
     } finally {
-      if (secret) out.write('\n');
       muted = false;
+      if (secret) out.write('\n');
     }
   };
   const given = (key: string): string | undefined => {
