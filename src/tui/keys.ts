@@ -111,3 +111,23 @@ export function handleKey(s: TuiState & TuiActions, input: string, key: KeyInfo)
   else if (input === 'q') s.quit();
   else if (s.view === 'namespaces' && (input === 's' || input === 'x' || input === 'd')) s.requestStop();
 }
+
+/**
+ * One chunk of input as Ink hands it over. A chunk of plain characters (typed fast, pasted, or a
+ * held-down key) arrives as one string; it is split here into single key presses, so "jj",
+ * "\x7f\x7f" or "de\r" act like the keys one after another.
+ */
+export function handleInput(state: () => TuiState & TuiActions, input: string, key: KeyInfo): void {
+  if (input.length <= 1 || input.startsWith('\x1b')) {
+    handleKey(state(), input, key);
+    return;
+  }
+  for (const ch of input) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\r' || ch === '\n') handleKey(state(), '', { ...NO_KEY, return: true });
+    else if (ch === '\x7f' || ch === '\b') handleKey(state(), '', { ...NO_KEY, delete: ch === '\x7f', backspace: ch === '\b' });
+    else if (ch === '\t') handleKey(state(), '', { ...NO_KEY, tab: true });
+    else if (code < 0x20) handleKey(state(), String.fromCharCode(code + 96), { ...NO_KEY, ctrl: true });
+    else handleKey(state(), ch, NO_KEY);
+  }
+}

@@ -4,7 +4,7 @@ import { Box, Text, useInput, useStdout } from 'ink';
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { fit } from '../format.js';
-import { handleKey } from '../keys.js';
+import { handleInput } from '../keys.js';
 import { listHeight, type DaemonState, type TuiState, type TuiStore } from '../store.js';
 import { HelpView, LaunchView, NamespacesView, ProvidersView, ServersView } from './views.js';
 
@@ -97,7 +97,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
     };
   }, [stdout, store]);
 
-  useInput((input, key) => handleKey(store.getState(), input, key));
+  useInput((input, key) => handleInput(store.getState, input, key));
 
   const width = Math.max(20, s.viewport.cols);
   const rows = Math.max(8, s.viewport.rows);
@@ -144,7 +144,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
     }
   }
   const d = daemonText(s.daemon, socketPath);
-  const last = s.lastRun ? `   last: ${s.lastRun.command}: ${s.lastRun.result}` : '';
+  const last = s.lastRun ? `   last run: ${s.lastRun.result}` : "";
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <Title s={s} width={width} />

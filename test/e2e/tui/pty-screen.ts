@@ -56,7 +56,8 @@ export class PtyScreen {
   lines(): string[] {
     const b = this.term.buffer.active;
     const out: string[] = [];
-    for (let y = 0; y < this.term.rows; y++) out.push(b.getLine(b.viewportY + y)?.translateToString(true) ?? '');
+    for (let y = 0; y < this.term.rows; y++)
+      out.push((b.getLine(b.viewportY + y)?.translateToString(true) ?? '').replace(/\s+$/, ''));
     return out;
   }
 

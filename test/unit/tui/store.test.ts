@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_KEY, handleKey, type KeyInfo } from '../../../src/tui/keys.js';
+import { NO_KEY, handleInput, handleKey, type KeyInfo } from '../../../src/tui/keys.js';
 import { createTuiStore, namespaceRows, type TuiStore } from '../../../src/tui/store.js';
 import { fakeDeps, ns, tick, type FakeDeps } from './fixtures.js';
 
@@ -284,5 +284,21 @@ describe('tui store: stop', () => {
     const s = store.getState();
     expect(s.view).toBe('launch');
     expect(s.target).toMatchObject({ provider: 'mullvad', server: { name: 'se-got-wg-0000', protocol: 'wireguard' } });
+  });
+});
+
+describe('tui keys: chunks of input', () => {
+  it('splits a chunk of plain characters into single key presses', async () => {
+    const store = await started(fakeDeps({ daemon: false }));
+    handleInput(store.getState, 'jj', NO_KEY);
+    expect(store.getState().providerSel).toBe(2);
+    handleInput(store.getState, 'kk\r', NO_KEY);
+    expect(store.getState().view).toBe('servers');
+    handleInput(store.getState, '/se\x7f\x7fjp', NO_KEY);
+    expect(store.getState().filter).toBe('jp');
+    handleInput(store.getState, '\r', { ...NO_KEY, return: true });
+    expect(store.getState().view).toBe('launch');
+    handleInput(store.getState, 'vim q?jk\x7f', NO_KEY);
+    expect(store.getState().form.command).toBe('vim q?j');
   });
 });

@@ -1,0 +1,200 @@
+// The TUI end to end: the built CLI (`vopono tui`) run by a throwaway user in an interactive bash
+// under a real PTY, read as a screen with @xterm/headless, against the real daemon. It browses and
+// filters servers, launches bash in a `none` namespace (the TUI steps aside), types in it, ^Cs a
+// sleep, resizes, exits 4, and checks the TUI is back where it was with "exit 4" shown; that no
+// keystroke crosses between the app and the TUI; live namespaces and stop; and that the
+// terminal settings are the same before and after.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { describeRoot } from '../../helpers/root.js';
+import { sh, sleep } from '../../helpers/run.js';
+import { createUser, type TestUser } from '../../helpers/users.js';
+import { PtyScreen } from './pty-screen.js';
+
+const COUNTRIES = ['se-got', 'de-fra', 'us-nyc', 'jp-tyo', 'ch-zrh'];
+
+/** Fake synced Mullvad WireGuard configs (browsing only: nothing connects to them). */
+async function fakeSyncedConfigs(user: TestUser): Promise<number> {
+  const dir = join(user.home, '.config', 'vopono', 'mv', 'wireguard');
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  for (const c of COUNTRIES)
+    for (let i = 1; i <= 6; i++) {
+      writeFileSync(join(dir, `${c}-wg-00${i}.conf`), '[Interface]\nPrivateKey = x\nAddress = 10.0.0.2/32\n');
+      n++;
+    }
+  await sh('chown', ['-R', `${user.uid}:${user.gid}`, join(user.home, '.config')]);
+  chmodSync(join(user.home, '.config'), 0o700);
+  return n;
+}
+
+describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', () => {
+  let d: TestDaemon;
+  let user: TestUser;
+  let cli: string;
+  let screen: PtyScreen | undefined;
+  let servers = 0;
+
+  beforeAll(async () => {
+    cli = clientCli();
+    d = await startDaemon();
+    user = await createUser('vtu');
+    servers = await fakeSyncedConfigs(user);
+  });
+
+  afterAll(async () => {
+    screen?.kill('SIGKILL');
+    await user?.remove(); // kills the user's leftover processes by pid
+    await d?.stop();
+    if (d) await expectClean(d.prefix);
+  });
+
+  /** Types a line into the outer shell. */
+  const shell = (s: PtyScreen, line: string): void => s.write(line + '\r');
+
+  it('browses, filters, launches bash in a none namespace, and comes back where it was', async () => {
+    const argv = user.asUser(['/bin/bash', '--norc', '--noprofile', '-i']);
+    const s = new PtyScreen(argv[0]!, argv.slice(1), {
+      cols: 80,
+      rows: 24,
+      cwd: user.home,
+      // no CI in the app's environment: Ink renders differently under CI
+      env: user.env({ VOPONO_SOCKET: d.socketPath, TERM: 'xterm-256color', PS1: 'OUTER$ ' }),
+    });
+    screen = s;
+    await s.waitFor('OUTER$');
+
+    // a background app of the same user: the TUI must list it live, and stop it
+    shell(s, `${process.execPath} ${cli} exec -p none -- sleep 300 </dev/null >/dev/null 2>&1 &`);
+    shell(s, 'stty -a > ~/stty.before; echo BEFORE-DONE');
+    await s.waitFor('BEFORE-DONE\n');
+    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
+
+    // ---- the first frame: providers, daemon connected ----
+    await s.waitFor('● daemon connected', 15_000);
+    expect(s.altScreen).toBe(true);
+    expect(s.text()).toMatch(/> mullvad +wireguard, openvpn +30 +synced/);
+    expect(s.lines()).toHaveLength(24);
+
+    // ---- servers and the filter ----
+    s.write('\r');
+    await s.waitFor(`mullvad: ${servers} of ${servers}`);
+    s.write('/');
+    await s.waitFor('/▌');
+    s.write('de');
+    await s.waitFor('mullvad: 6 of 30   /de▌');
+    s.write(' 003');
+    await s.waitFor('mullvad: 1 of 30');
+    expect(s.text()).toMatch(/> de-fra-wg-003 +wireguard/);
+    s.write('\x7f\x7f\x7f\x7f');
+    await s.waitFor('mullvad: 6 of 30   /de▌');
+    s.write('j');
+    await s.waitFor('mullvad: 0 of 30');
+    expect(s.text()).toContain('no server matches "dej"');
+    s.write('\x7f');
+    await s.waitFor('mullvad: 6 of 30');
+    s.write('\x1b[B\x1b[B\r'); // two down, choose
+    await s.waitFor('Launch in mullvad / de-fra-wg-003 (wireguard)');
+    s.write('\x1b');
+    await s.waitFor(/mullvad: 6 of 30 {3}\/de$/m);
+    expect(s.text()).toMatch(/> de-fra-wg-003/);
+    s.write('\x1b');
+    await s.waitFor(`mullvad: ${servers} of ${servers}`);
+    s.write('\x1b');
+    await s.waitFor(/^ {2}provider +protocols/m);
+    expect(s.text()).toMatch(/^> mullvad/m);
+
+    // ---- help, then the none provider ----
+    s.write('?');
+    await s.waitFor('Keys (Esc or ? closes)');
+    s.write('?');
+    await s.waitFor((x) => !x.text().includes('Keys (Esc or ? closes)'));
+    s.write('G');
+    await s.waitFor(/> none +none/);
+    s.write('\r');
+    await s.waitFor('Launch in none (a namespace without a VPN)');
+    const command = "env PS1='INNER$ ' bash --norc --noprofile";
+    s.write(command);
+    await s.waitFor(`Command        ${command}▌`);
+
+    // ---- launch: the TUI steps aside, bash owns the terminal ----
+    s.write('\r');
+    await s.waitFor((x) => !x.altScreen && x.text().includes('INNER$'), 15_000);
+    s.write('echo $((6*7)); ip -o link | grep -c "_s@" ; id -u\r');
+    await s.waitFor(new RegExp(`^42\\n1\\n${user.uid}\\nINNER\\$$`, 'm'));
+
+    // keys that mean something to the TUI go to the app only
+    s.write("echo 'q?/jk'\r");
+    await s.waitFor(/^q\?\/jk$/m);
+    expect(s.altScreen).toBe(false);
+
+    // ^C reaches the app's foreground job through its PTY
+    s.write('sleep 100\r');
+    await sleep(400);
+    s.write('\x03');
+    await s.waitFor(/\^C\nINNER\$$/m);
+    s.write('echo rc=$?\r');
+    await s.waitFor('rc=130');
+
+    // a resize while the app runs reaches it
+    s.resize(100, 30);
+    await sleep(200);
+    s.write('stty size\r');
+    await s.waitFor(/^30 100$/m);
+
+    // ---- exit 4: the TUI is back where it was, at the new size ----
+    s.write('exit 4\r');
+    await s.waitFor((x) => x.altScreen && x.text().includes('exit 4'), 15_000);
+    let text = s.text();
+    expect(text).toContain(`• ${command}: exit 4 in ${d.prefix}`);
+    expect(text).toContain('Launch in none (a namespace without a VPN)');
+    expect(text).toContain(`Command        ${command}▌`);
+    expect(text).toContain('last run: exit 4');
+    expect(s.lines()).toHaveLength(30);
+    expect(s.lines()[0]).toMatch(/\? help {2}q quit$/);
+    expect(s.lines()[0]!.length).toBe(100);
+    expect(text).not.toContain('Keys (Esc or ? closes)');
+
+    // every key typed after the return reaches the TUI, none is eaten by the finished session
+    s.write('\x7f'.repeat(command.length));
+    await s.waitFor(/Command {8}▌/);
+    s.write('echo typed-after-return');
+    await s.waitFor('Command        echo typed-after-return▌');
+    s.write('\x1b');
+    await s.waitFor(/> none +none/);
+    expect(s.text()).toMatch(/> none/);
+
+    // ---- live namespaces: the background sleep, stopped from the TUI ----
+    s.write('\t');
+    await s.waitFor('[2 Namespaces (1)]');
+    text = s.text();
+    expect(text).toMatch(new RegExp(`> ${d.prefix}\\S* {2}none`));
+    expect(text).toMatch(/^ +\d+ +\d+s {2}sleep 300/m);
+    s.write('s');
+    await s.waitFor(/Stop namespace \S+ and its 1 app\(s\)\? y\/n/);
+    s.write('y');
+    await s.waitFor('[2 Namespaces (0)]', 15_000);
+    await s.waitFor(/✓ stopped 1 app\(s\)/);
+
+    // ---- quit: the shell is back with the terminal as it was ----
+    s.write('q');
+    await s.waitFor('TUI-EXIT=0', 10_000);
+    expect(s.altScreen).toBe(false);
+    shell(s, 'stty -a > ~/stty.after; echo AFTER-DONE');
+    await s.waitFor('AFTER-DONE\n');
+    const before = readFileSync(join(user.home, 'stty.before'), 'utf8');
+    const after = readFileSync(join(user.home, 'stty.after'), 'utf8');
+    // the window size changed on purpose (the resize above); every mode must be the same
+    const modes = (t: string) => t.replace(/rows \d+; columns \d+;/, '');
+    expect(modes(after)).toBe(modes(before));
+    expect(before).toContain('icanon');
+    expect(before).toMatch(/ echo /);
+
+    shell(s, 'exit 0');
+    await s.exited;
+    screen = undefined;
+    await expectClean(d.prefix);
+  }, 180_000);
+});
