@@ -2,6 +2,7 @@
 // caller's existing one, counts its apps, and tears everything down with the last app. Namespaces
 // belong to a uid: another user never joins them.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { ExecOptions, NamespaceInfo } from '../protocol/messages.js';
 import { ProtocolError } from '../protocol/messages.js';
@@ -37,11 +38,15 @@ export const PREFIX_RE = /^[a-z][a-z0-9]{0,7}$/;
 const NOT_YET: [keyof ExecOptions, string][] = [];
 
 export class NamespaceManager {
+  /** Stops of the -f/--forward proxies this process runs, by namespace. */
+  private readonly forwarders = new Map<string, () => Promise<void>>();
+
   constructor(private readonly cfg: ManagerConfig) {}
 
   /** Finds or creates the caller's namespace for these options and registers the app in it. */
   acquire(req: AcquireRequest): Promise<{ state: NetnsState; created: boolean }> {
     this.refuseUnsupported(req.options);
+    req.options.hosts.forEach(hostsLine); // bad entries fail before anything is made
     const name = this.nameFor(req.owner, req.options);
     return this.cfg.registry.withLock(async () => {
       const existing = this.cfg.registry.get(name);
@@ -267,6 +272,7 @@ export class NamespaceManager {
       } else if (dns.length === 0) dns = hostResolvers();
       record.dns = dns;
       this.writeEtcFiles(record, o);
+      await this.startExtras(record, req);
       return record;
     } catch (err) {
       log(`setup of ${name} failed, cleaning up: ${err instanceof Error ? err.message : String(err)}`);
@@ -277,8 +283,37 @@ export class NamespaceManager {
     }
   }
 
+  /** -f proxies and --postup: after the tunnel is up, before the first app runs. */
+  private async startExtras(r: NetnsRecord, req: AcquireRequest): Promise<void> {
+    const o = req.options;
+    const vpn = await import('./vpn/index.js');
+    if (o.forward.length > 0 && !o.noProxy) {
+      if (!req.isRoot && o.forward.some((p) => p < 1024))
+        throw new ProtocolError('denied', `forwarding host ports below 1024 (${o.forward.filter((p) => p < 1024).join(', ')}) needs root`);
+      req.progress(`forwarding host port(s) ${o.forward.join(', ')} to the namespace`);
+      this.forwarders.set(r.name, await vpn.startForwarders(r, o.forward));
+    }
+    if (o.predown !== undefined) {
+      r.predown = o.predown;
+      r.ownerGid = req.gid;
+    }
+    if (o.postup !== undefined) {
+      req.progress('running --postup');
+      const res = await vpn.runHook(o.postup, { uid: req.owner, gid: req.gid, ns: r });
+      if (res.code !== 0)
+        throw new ProtocolError(
+          'setup-failed',
+          `--postup failed (${res.signal ?? `exit ${res.code}`}): ${res.output.trim().split('\n').slice(-3).join(' / ')}`,
+        );
+    }
+  }
+
   private async createLinks(r: NetnsRecord, needsUplink: boolean, iface: string | undefined): Promise<void> {
     const { run } = this.cfg.runner;
+    if (iface !== undefined) {
+      if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface) || !(await run('ip', ['link', 'show', 'dev', iface]).then(() => true, () => false)))
+        throw new ProtocolError('bad-request', `interface '${iface}' does not exist on the host (see ip link)`);
+    }
     await run('ip', ['netns', 'add', r.name]);
     await run('ip', ['link', 'add', r.hostVeth, 'type', 'veth', 'peer', 'name', r.nsVeth, 'netns', r.name]);
     await run('ip', ['addr', 'add', `${r.hostIp}/24`, 'dev', r.hostVeth]);
@@ -316,6 +351,7 @@ export class NamespaceManager {
       '::1\tlocalhost ip6-localhost ip6-loopback',
       `127.0.1.1\t${hostname()}`,
       ...(o.allowHostAccess ? [`${r.hostIp}\tvopono.host`] : []),
+      ...o.hosts.map(hostsLine),
     ];
     writeFileSync(`${dir}/hosts`, hosts.join('\n') + '\n');
     writeFileSync(`${dir}/nsswitch.conf`, namespaceNsswitch());
@@ -325,6 +361,14 @@ export class NamespaceManager {
     const r = state.record;
     const { run } = this.cfg.runner;
     const quiet = (p: Promise<unknown>): Promise<unknown> => p.catch(() => undefined);
+    if (r.predown !== undefined) {
+      const { runHook } = await import('./vpn/hooks.js');
+      const res = await runHook(r.predown, { uid: r.owner, gid: r.ownerGid ?? r.owner, ns: r }).catch((e: unknown) => ({ code: -1, signal: null, output: String(e) }));
+      if (res.code !== 0) log(`--predown of ${r.name} failed (${res.signal ?? res.code}): ${res.output.trim().slice(-200)}`);
+    }
+    const stopForwarders = this.forwarders.get(r.name);
+    this.forwarders.delete(r.name);
+    if (stopForwarders) await quiet(stopForwarders());
     if (r.vpn) {
       const backend = await loadBackend(r.protocol);
       if (backend) await quiet(backend.down(r, r.vpn, this.cfg.runner));
@@ -356,6 +400,15 @@ export function protocolOf(o: ExecOptions): string {
   if (o.protocol) return o.protocol.toLowerCase();
   if (o.customConfig) return /^\s*\[Interface\]/m.test(o.customConfig.content) ? 'wireguard' : 'openvpn';
   return 'wireguard';
+}
+
+/** A --hosts entry, "IP NAME [NAME...]" or upstream-style "NAME=IP", checked before it reaches a root-written file. */
+function hostsLine(entry: string): string {
+  const eq = /^([A-Za-z0-9.-]+)=(\S+)$/.exec(entry.trim());
+  const [ip, ...names] = eq ? [eq[2]!, eq[1]!] : entry.trim().split(/\s+/);
+  if (!ip || isIP(ip) === 0 || names.length === 0 || !names.every((n) => /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(n)))
+    throw new ProtocolError('bad-request', `--hosts entry '${entry.slice(0, 80)}' is not "IP NAME" (or NAME=IP)`);
+  return `${ip}\t${names.join(' ')}`;
 }
 
 function natTable(r: NetnsRecord): string {

@@ -8,6 +8,8 @@ import type { ConnectionContext, Peer } from './connection.js';
 import { Launch } from './launch.js';
 import { log } from './log.js';
 import { signalGroup } from './netns.js';
+import type { NetnsRecord } from './vpn/backend.js';
+import { hookEnv } from './vpn/hooks.js';
 
 type ExecMessage = Extract<ClientMessage, { t: 'exec' }>;
 
@@ -140,7 +142,7 @@ export class ExecSession {
 }
 
 /** The app sees where it runs, like hooks do. */
-function withNamespaceEnv(env: string[], r: { name: string; nsIp: string; hostIp: string }): string[] {
-  const drop = /^VOPONO_(NS|NS_IP|HOST_IP)=/;
-  return [...env.filter((e) => !drop.test(e)), `VOPONO_NS=${r.name}`, `VOPONO_NS_IP=${r.nsIp}`, `VOPONO_HOST_IP=${r.hostIp}`];
+function withNamespaceEnv(env: string[], r: NetnsRecord): string[] {
+  const ours = hookEnv(r);
+  return [...env.filter((e) => !/^VOPONO_(NS|NS_IP|HOST_IP|NS_IP6|HOST_IP6)=/.test(e)), ...Object.entries(ours).map(([k, v]) => `${k}=${v}`)];
 }

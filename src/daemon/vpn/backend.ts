@@ -36,6 +36,9 @@ export interface NetnsRecord {
   vpn?: Record<string, unknown>;
   /** Prefix of every name this daemon creates (namespaces, links, nft tables). */
   prefix: string;
+  /** --predown, run as the owner (uid `owner`, gid `ownerGid`) before teardown. */
+  predown?: string;
+  ownerGid?: number;
 }
 
 export interface CommandRunner {
