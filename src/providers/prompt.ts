@@ -34,11 +34,21 @@ export function createPrompter(opts: PrompterOptions): Prompter & { close(): voi
     rl ??= createInterface({ input: opts.input ?? process.stdin, output: sink, terminal: true });
     // readline draws the prompt itself (a prompt written around it would be erased on refresh);
     // for a secret, everything after the prompt (the echo of what is typed) is muted
-    const answer = rl.question(q);
+    const ac = new AbortController();
+    const onSigint = (): void => ac.abort();
+    rl.once('SIGINT', onSigint);
+    const answer = rl.question(q, { signal: ac.signal });
     muted = secret;
     try {
       return await answer;
+    } catch (err) {
+      if (ac.signal.aborted) {
+        out.write('\n');
+        throw new Error('interrupted; nothing was changed');
+      }
+      throw err;
     } finally {
+      rl?.off('SIGINT', onSigint);
       muted = false;
       if (secret) out.write('\n');
     }

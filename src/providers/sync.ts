@@ -47,7 +47,8 @@ export async function syncProvider(
   const providerDir = ensureDirs(voponoDir(env), def.dir);
   const live = join(providerDir, protocol);
   if (existsSync(live)) checkOwnedDir(live);
-  const staging = mkdtempSync(join(providerDir, `.${protocol}.staging-`));
+  recoverLeftovers(providerDir, protocol);
+  const staging = mkdtempSync(join(providerDir, `.${protocol}.staging-${process.pid}-`));
   chmodSync(staging, 0o700);
   const index: ServerIndexEntry[] = [];
   const providerFiles: { name: string; content: string; secret: boolean }[] = [];
@@ -96,6 +97,37 @@ export async function syncProvider(
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cleans what an interrupted sync (killed, power cut) left: staging dirs of dead syncs are removed;
+ * if it died between the two renames of the swap, the previous configs are put back.
+ */
+export function recoverLeftovers(providerDir: string, protocol: string): void {
+  const live = join(providerDir, protocol);
+  const re = new RegExp(`^\\.${protocol}\\.(staging|old)-(\\d+)-`);
+  const olds: string[] = [];
+  for (const name of readdirSync(providerDir)) {
+    const m = re.exec(name);
+    if (m === null || (alive(Number(m[2])) && Number(m[2]) !== process.pid)) continue;
+    if (m[1] === 'old') olds.push(name);
+    else rmSync(join(providerDir, name), { recursive: true, force: true });
+  }
+  const ts = (n: string): number => Number(/-(\d+)$/.exec(n)?.[1] ?? 0);
+  olds.sort((a, b) => ts(a) - ts(b));
+  const newest = olds.pop();
+  if (newest !== undefined && !existsSync(live)) renameSync(join(providerDir, newest), live);
+  else if (newest !== undefined) olds.push(newest);
+  for (const o of olds) rmSync(join(providerDir, o), { recursive: true, force: true });
 }
 
 /** Reads the first two lines (user, password) of an auth file, as upstream stores them. */

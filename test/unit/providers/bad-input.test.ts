@@ -169,3 +169,16 @@ describe('config directory checks', () => {
     rmSync(join(env.config, 'vopono'), { recursive: true, force: true });
   });
 });
+
+describe('an interrupted sync', () => {
+  it('killed between the two renames: the previous configs come back at the next sync; dead staging dirs go', async () => {
+    const mv = join(env.config, 'vopono', 'mv');
+    mkdirSync(join(mv, '.wireguard.old-999999-1700000000000'), { recursive: true });
+    writeFileSync(join(mv, '.wireguard.old-999999-1700000000000', 'sweden-old001.conf'), 'OLD');
+    mkdirSync(join(mv, '.wireguard.staging-999999-abc123'));
+    writeFileSync(join(mv, '.wireguard.staging-999999-abc123', 'half.conf'), 'HALF');
+    srv.routes.set('GET /www/relays/wireguard/', () => ({ status: 500, body: 'down' }));
+    await expect(syncProvider('mullvad', 'wireguard', prompter({}))).rejects.toThrow(/HTTP 500/);
+    untouched();
+  });
+});

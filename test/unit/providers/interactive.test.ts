@@ -34,7 +34,6 @@ afterEach(async () => {
   await srv.close();
 });
 
-// eslint-disable-next-line no-control-regex
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 /** Runs the CLI under a PTY; `script` maps a prompt (regexp on the output so far) to the keys to type. */
@@ -100,5 +99,12 @@ describe('interactive sync', () => {
     );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/5 configs written/);
+  });
+
+  it('Ctrl-C at a prompt stops cleanly: non-zero exit, nothing written', async () => {
+    const r = await underPty(['sync', 'mullvad', '-c', 'wireguard'], [[/Mullvad account number: $/, '\x03']]);
+    expect(r.out).toMatch(/vopono: interrupted; nothing was changed/);
+    expect(r.code).toBe(1);
+    expect(readdirSync(join(env.config, 'vopono', 'mv'))).toEqual([]);
   });
 });
