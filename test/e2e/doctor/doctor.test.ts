@@ -40,8 +40,11 @@ describeRoot('vopono doctor', () => {
 
   /** Root's doctor, with a home of its own (no config dir) and no sudo identity to speak for. */
   function rootEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(scratch, 'home'), ...extra };
-    for (const k of ['XDG_CONFIG_HOME', 'SUDO_UID', 'SUDO_USER', 'SUDO_GID', 'VOPONO_SOCKET']) delete env[k];
+    const drop = new Set(['XDG_CONFIG_HOME', 'SUDO_UID', 'SUDO_USER', 'SUDO_GID', 'VOPONO_SOCKET']);
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !drop.has(k)),
+    );
+    Object.assign(env, { HOME: join(scratch, 'home') }, extra);
     return env;
   }
 
