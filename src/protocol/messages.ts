@@ -87,20 +87,22 @@ export interface NamespaceInfo {
   tunnel?: { kind: string; lastHandshake?: number; endpoint?: string };
 }
 
-export type ErrorCode =
-  | 'bad-request'
-  | 'bad-version'
-  | 'bad-fds'
-  | 'too-large'
-  | 'timeout'
-  | 'busy'
-  | 'denied'
-  | 'not-found'
-  | 'unsupported'
-  | 'setup-failed'
-  | 'launch-failed'
-  | 'conflict'
-  | 'internal';
+export const ERROR_CODES = [
+  'bad-request',
+  'bad-version',
+  'bad-fds',
+  'too-large',
+  'timeout',
+  'busy',
+  'denied',
+  'not-found',
+  'unsupported',
+  'setup-failed',
+  'launch-failed',
+  'conflict',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type DaemonMessage =
   | { t: 'welcome'; version: number; daemon: string }
@@ -293,9 +295,10 @@ export function parseDaemonMessage(v: unknown): DaemonMessage {
       return { t: 'progress', message: str(o, 'message', 4096) };
     case 'error': {
       const exitCode = o.exitCode === undefined ? undefined : int(o, 'exitCode', 0, 255);
+      const code = str(o, 'code', 32);
       return {
         t: 'error',
-        code: str(o, 'code', 32) as ErrorCode, // shown to the user as text only
+        code: ERROR_CODES.find((c) => c === code) ?? 'internal',
         message: str(o, 'message', 16384),
         hint: optStr(o, 'hint', 4096),
         exitCode,
@@ -310,7 +313,7 @@ export function parseDaemonMessage(v: unknown): DaemonMessage {
     case 'list-result':
     case 'changed': {
       if (!Array.isArray(o.namespaces)) bad('namespaces', 'must be a list');
-      return { t: o.t, namespaces: o.namespaces as NamespaceInfo[] };
+      return { t: o.t, namespaces: o.namespaces.map(parseNamespaceInfo) };
     }
     case 'stopped':
       return {
@@ -321,4 +324,41 @@ export function parseDaemonMessage(v: unknown): DaemonMessage {
     default:
       throw new ProtocolError('bad-request', `unknown message from the daemon: ${String(o.t).slice(0, 40)}`);
   }
+}
+
+function parseApp(v: unknown, i: number): AppInfo {
+  const a = record(v, `apps[${i}]`);
+  return {
+    pid: int(a, 'pid', 0, 1 << 30),
+    uid: int(a, 'uid', 0, 2 ** 32 - 1),
+    command: strList(a, 'command', 4096, 128 * 1024),
+    startedAt: int(a, 'startedAt', 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function parseNamespaceInfo(v: unknown, i: number): NamespaceInfo {
+  const n = record(v, `namespaces[${i}]`);
+  if (!Array.isArray(n.apps)) bad('apps', 'must be a list');
+  const info: NamespaceInfo = {
+    name: str(n, 'name', 128),
+    owner: int(n, 'owner', 0, 2 ** 32 - 1),
+    provider: str(n, 'provider', 64),
+    protocol: str(n, 'protocol', 32),
+    hostIp: str(n, 'hostIp', 64),
+    nsIp: str(n, 'nsIp', 64),
+    dns: strList(n, 'dns', 64, 64),
+    keepAlive: bool(n, 'keepAlive'),
+    createdAt: int(n, 'createdAt', 0, Number.MAX_SAFE_INTEGER),
+    apps: n.apps.map(parseApp),
+  };
+  const server = optStr(n, 'server', 255);
+  if (server !== undefined) info.server = server;
+  if (n.tunnel !== undefined && n.tunnel !== null) {
+    const t = record(n.tunnel, 'tunnel');
+    info.tunnel = { kind: str(t, 'kind', 32) };
+    const endpoint = optStr(t, 'endpoint', 255);
+    if (endpoint !== undefined) info.tunnel.endpoint = endpoint;
+    if (typeof t.lastHandshake === 'number') info.tunnel.lastHandshake = t.lastHandshake;
+  }
+  return info;
 }

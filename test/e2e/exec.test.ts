@@ -231,4 +231,30 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     expect((await vopono(user, ['stop', `${d.prefix}_keep`])).code).toBe(0);
     await expectClean(d.prefix);
   });
+
+  it("takes defaults from ~/.config/vopono/config.toml, and flags win", async () => {
+    const dir = `${user.home}/.config/vopono`;
+    await sh('mkdir', ['-p', dir]);
+    writeFileSync(`${dir}/config.toml`, 'provider = "none"\ndns = ["10.1.2.3"]\n');
+    await sh('chown', ['-R', `${user.uid}:${user.gid}`, `${user.home}/.config`]);
+    await sh('chmod', ['700', `${user.home}/.config`, dir]);
+    try {
+      const fromFile = await vopono(user, ['exec', '--', 'cat', '/etc/resolv.conf']);
+      expect(fromFile.stderr).toBe('');
+      expect(fromFile.stdout).toContain('nameserver 10.1.2.3');
+      const flagWins = await vopono(user, ['exec', '-d', '10.4.5.6', '--', 'cat', '/etc/resolv.conf']);
+      expect(flagWins.stdout).toContain('nameserver 10.4.5.6');
+      expect(flagWins.stdout).not.toContain('10.1.2.3');
+    } finally {
+      rmSync(`${user.home}/.config`, { recursive: true, force: true });
+    }
+  });
+
+  it('a second daemon refuses a socket a live daemon answers on', async () => {
+    const r = await run(process.execPath, [cli, 'daemon', '--socket', d.socketPath, '--state-dir', `${d.stateDir}-2`, '--prefix', d.prefix]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`a daemon already answers on ${d.socketPath}`);
+    rmSync(`${d.stateDir}-2`, { recursive: true, force: true });
+    expect((await vopono(user, ['exec', '-p', 'none', '--', 'true'])).code).toBe(0);
+  });
 });
