@@ -152,13 +152,10 @@ export async function destroyBaseWorld(w: BaseWorld): Promise<void> {
     await w.runner.run('ip', ['netns', 'del', w.nsName]).catch((e: Error) => errors.push(e.message));
   }
   for (const link of w.hostLinks.splice(0)) {
-    // deleting the namespace removes the veth pair; this is for a half-made one
-    const shown = await w.runner.run('ip', ['link', 'show', 'dev', link]).then(
-      () => true,
-      () => false,
-    );
-    if (shown)
-      await w.runner.run('ip', ['link', 'del', 'dev', link]).catch((e: Error) => errors.push(e.message));
+    // deleting the namespace removes the veth pair (asynchronously); this is for a half-made one
+    await w.runner.run('ip', ['link', 'del', 'dev', link]).catch((e: Error) => {
+      if (!/Cannot find device|does not exist/.test(e.message)) errors.push(e.message);
+    });
   }
   for (const f of w.extraFiles.splice(0)) rmSync(f, { force: true });
   rmSync(w.tempDir, { recursive: true, force: true });

@@ -92,3 +92,16 @@ export async function addOpenHostRoutes(
     }
   }
 }
+
+/**
+ * The killswitch to remove: the recorded one, or (state lost: a daemon that died during setup)
+ * the name derived from the namespace, of both kinds.
+ */
+export function firewallsToRemove(ns: NetnsRecord, recorded: FirewallState | undefined): FirewallState[] {
+  if (recorded !== undefined) return [recorded];
+  const name = `${ns.prefix}${ns.index}_ks`;
+  return [
+    { kind: 'nftables', name },
+    { kind: 'iptables', name },
+  ];
+}

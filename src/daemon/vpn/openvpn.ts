@@ -25,7 +25,14 @@ import {
   killswitchTableName,
   type RemoteEndpoint,
 } from '../firewall/killswitch.js';
-import { addOpenHostRoutes, firewallKind, interfaceName, readPidFile, readState } from './common.js';
+import {
+  addOpenHostRoutes,
+  firewallKind,
+  firewallsToRemove,
+  interfaceName,
+  readPidFile,
+  readState,
+} from './common.js';
 
 const MAX_ADDRESSES_PER_REMOTE = 8;
 
@@ -212,7 +219,7 @@ export const openvpnBackend: VpnBackend = {
     for (const p of pids) await stopProcess(p, ['openvpn', cfg]);
     await runner.run('ip', ['-n', ns.name, 'link', 'del', 'dev', ifname]).catch(() => undefined);
     // the firewall goes last: while openvpn winds down nothing may leave outside the tunnel
-    if (fw !== undefined) await removeKillswitch(runner, ns.name, fw);
+    for (const f of firewallsToRemove(ns, fw)) await removeKillswitch(runner, ns.name, f);
     removePrivateDir(ns.name);
   },
 };

@@ -2,7 +2,16 @@
 // known pid, stopped by that pid after checking it is still the process we started (a pid from a
 // state file may have been reused), and root-only private directories for their files.
 import { spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 let runDirOverride: string | undefined;
@@ -47,6 +56,11 @@ export function privateDirPath(nsName: string): string {
 export function removePrivateDir(nsName: string): void {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nsName)) return;
   rmSync(join(vpnRunDir(), 'vpn', nsName), { recursive: true, force: true });
+  try {
+    rmdirSync(join(vpnRunDir(), 'vpn')); // only when empty: other namespaces' dirs stay
+  } catch {
+    /* not empty, or gone */
+  }
 }
 
 export interface DetachedOptions {

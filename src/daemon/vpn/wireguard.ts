@@ -24,7 +24,14 @@ import {
   killswitchTableName,
   type FirewallState,
 } from '../firewall/killswitch.js';
-import { addOpenHostRoutes, firewallKind, interfaceName, readPidFile, readState } from './common.js';
+import {
+  addOpenHostRoutes,
+  firewallKind,
+  firewallsToRemove,
+  interfaceName,
+  readPidFile,
+  readState,
+} from './common.js';
 
 const WG_SOCKET_DIR = '/var/run/wireguard';
 
@@ -210,7 +217,7 @@ export const wireguardBackend: VpnBackend = {
     for (const pid of pids) await stopProcess(pid, ['wireguard-go', ifname]);
     rmSync(join(WG_SOCKET_DIR, `${ifname}.sock`), { force: true });
     // the firewall goes last: nothing may leave while the rest is being taken down
-    if (state.firewall !== undefined) await removeKillswitch(runner, ns.name, state.firewall);
+    for (const fw of firewallsToRemove(ns, state.firewall)) await removeKillswitch(runner, ns.name, fw);
     removePrivateDir(ns.name);
   },
 

@@ -277,4 +277,41 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
       await ns.destroy();
     }
   });
+
+  it('down() with lost state (a daemon that died during setup) still removes everything', async () => {
+    const inner = await snapshot(prefix);
+    const ns = await makeClientNs(prefix, index + 8);
+    try {
+      const up = await backend.up(ctx(ns, baseOptions()));
+      const pid = Number(up.state.pid);
+      expect(isAlive(pid)).toBe(true);
+      await backend.down(ns.record, {}, runner);
+      expect(isAlive(pid)).toBe(false);
+      expect(await runner.runInNs(ns.record.name, 'nft', ['list', 'ruleset'])).toBe('');
+      expect(await runner.run('ip', ['-n', ns.record.name, '-o', 'link'])).not.toContain(
+        `${prefix}${index + 8}w`,
+      );
+    } finally {
+      await ns.destroy();
+    }
+    expect(await snapshot(prefix)).toEqual(inner);
+  });
+
+  it('a setup that fails half way (bad --open-hosts after the tunnel is made) leaves nothing', async () => {
+    const inner = await snapshot(prefix);
+    const ns = await makeClientNs(prefix, index + 9);
+    try {
+      const err = await backend.up(ctx(ns, baseOptions({ openHosts: ['not-an-address'] }))).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String(err)).toMatch(/open-hosts/);
+      expect(await runner.run('ip', ['-n', ns.record.name, '-o', 'link'])).not.toContain(
+        `${prefix}${index + 9}w`,
+      );
+    } finally {
+      await ns.destroy();
+    }
+    expect(await snapshot(prefix)).toEqual(inner);
+  });
 });
