@@ -31,14 +31,21 @@ async function userDefaults(): Promise<Defaults> {
   return loadUserDefaults();
 }
 
-export async function runExec(command: string[], flags: ExecFlags, dashDash: boolean, _cmd: Command): Promise<void> {
+export async function runExec(
+  command: string[],
+  flags: ExecFlags,
+  dashDash: boolean,
+  _cmd: Command,
+): Promise<void> {
   let status: ExitStatus;
   try {
     const argv = !dashDash && command.length === 1 ? shellWords(command[0]!) : command;
     const defaults = await userDefaults();
     const createOnly = flags.createNetnsOnly ?? false;
     if (argv.length === 0 && !createOnly)
-      throw new Error('no command given: vopono exec [options] -- COMMAND [ARGS...] (or --create-netns-only)');
+      throw new Error(
+        'no command given: vopono exec [options] -- COMMAND [ARGS...] (or --create-netns-only)',
+      );
     const provider = flags.provider ?? (flags.custom ? 'custom' : undefined) ?? defaults.provider;
     if (!provider)
       throw new Error(
@@ -87,7 +94,9 @@ export async function runExec(command: string[], flags: ExecFlags, dashDash: boo
     status = await runExecSession(
       {
         argv: argv.length > 0 ? argv : ['true'],
-        cwd: cwd ? resolve(process.cwd(), cwd.startsWith('~/') ? resolve(home, cwd.slice(2)) : cwd) : process.cwd(),
+        cwd: cwd
+          ? resolve(process.cwd(), cwd.startsWith('~/') ? resolve(home, cwd.slice(2)) : cwd)
+          : process.cwd(),
         env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
         options,
       },
@@ -96,7 +105,8 @@ export async function runExec(command: string[], flags: ExecFlags, dashDash: boo
         announceFallback: !flags.silent,
         onProgress: (m) => showProgress && process.stderr.write(`vopono: ${m}\n`),
         onStarted: (pid, ns) => {
-          if (createOnly && !flags.silent) writeSync(1, `${ns}\n`); // sync: we exit right after
+          if (createOnly && !flags.silent)
+            writeSync(1, `${ns}\n`); // sync: we exit right after
           else if (flags.verbose) process.stderr.write(`vopono: started pid ${pid} in namespace ${ns}\n`);
         },
       },

@@ -90,7 +90,11 @@ export async function runExecSession(req: ExecRequest, opts: ExecSessionOptions 
     for (;;) {
       const m = await conv.next();
       if (m === null)
-        throw new DaemonError('closed', 'the daemon closed the connection before the app finished', 'see the daemon log (journalctl -u vopono)');
+        throw new DaemonError(
+          'closed',
+          'the daemon closed the connection before the app finished',
+          'see the daemon log (journalctl -u vopono)',
+        );
       switch (m.t) {
         case 'progress':
           opts.onProgress?.(m.message);

@@ -6,5 +6,7 @@ export function reportError(err: unknown): void {
   process.stderr.write(`vopono: ${message}\n`);
   if (err instanceof DaemonError && err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
   if (err instanceof DaemonUnavailable)
-    process.stderr.write('  hint: start it with `sudo systemctl enable --now vopono.socket` (or `sudo vopono daemon`)\n');
+    process.stderr.write(
+      '  hint: start it with `sudo systemctl enable --now vopono.socket` (or `sudo vopono daemon`)\n',
+    );
 }

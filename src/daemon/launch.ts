@@ -137,7 +137,8 @@ export class Launch {
   }
 
   resize(cols: number, rows: number): void {
-    if (!this.control.writableEnded && !this.control.destroyed) this.control.write(`resize ${cols} ${rows}\n`);
+    if (!this.control.writableEnded && !this.control.destroyed)
+      this.control.write(`resize ${cols} ${rows}\n`);
   }
 
   close(): void {
@@ -171,7 +172,11 @@ const STEP_TEXT: Record<string, string> = {
   spec: 'read the launch request',
 };
 
-export function describeFailure(step: string, errno: number, spec: Pick<LaunchSpec, 'argv' | 'cwd'>): LaunchFailure {
+export function describeFailure(
+  step: string,
+  errno: number,
+  spec: Pick<LaunchSpec, 'argv' | 'cwd'>,
+): LaunchFailure {
   const { name, text } = errnoText(errno);
   const cmd = spec.argv[0] ?? '';
   if (step === 'exec') {

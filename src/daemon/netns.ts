@@ -186,8 +186,10 @@ export class NamespaceManager {
     if (o.dns.length > 0 && o.dns.join(',') !== r.dns.join(','))
       diffs.push(`DNS ${r.dns.join(',')} (asked ${o.dns.join(',')})`);
     const ro = r.options;
-    if (o.noKillswitch !== ro.noKillswitch) diffs.push(`--no-killswitch ${ro.noKillswitch} (asked ${o.noKillswitch})`);
-    if (o.disableIpv6 !== ro.disableIpv6) diffs.push(`--disable-ipv6 ${ro.disableIpv6} (asked ${o.disableIpv6})`);
+    if (o.noKillswitch !== ro.noKillswitch)
+      diffs.push(`--no-killswitch ${ro.noKillswitch} (asked ${o.noKillswitch})`);
+    if (o.disableIpv6 !== ro.disableIpv6)
+      diffs.push(`--disable-ipv6 ${ro.disableIpv6} (asked ${o.disableIpv6})`);
     if ((o.firewall ?? 'nftables') !== (ro.firewall ?? 'nftables'))
       diffs.push(`--firewall ${ro.firewall ?? 'nftables'} (asked ${o.firewall ?? 'nftables'})`);
     if (o.allowHostAccess !== ro.allowHostAccess)
@@ -217,7 +219,10 @@ export class NamespaceManager {
       backend = await loadBackend(protocol);
       if (!backend) throw new ProtocolError('unsupported', `protocol '${protocol}' is not supported`);
       if (!o.customConfig)
-        throw new ProtocolError('bad-request', `protocol '${protocol}' needs a config (--custom FILE or a synced provider)`);
+        throw new ProtocolError(
+          'bad-request',
+          `protocol '${protocol}' needs a config (--custom FILE or a synced provider)`,
+        );
     }
     const index = await this.freeIndex();
     const [a, b] = this.cfg.pool;
@@ -279,7 +284,10 @@ export class NamespaceManager {
       await this.teardown(state);
       throw err instanceof ProtocolError
         ? err
-        : new ProtocolError('setup-failed', `could not set up namespace ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        : new ProtocolError(
+            'setup-failed',
+            `could not set up namespace ${name}: ${err instanceof Error ? err.message : String(err)}`,
+          );
     }
   }
 
@@ -289,7 +297,10 @@ export class NamespaceManager {
     const vpn = await import('./vpn/index.js');
     if (o.forward.length > 0 && !o.noProxy) {
       if (!req.isRoot && o.forward.some((p) => p < 1024))
-        throw new ProtocolError('denied', `forwarding host ports below 1024 (${o.forward.filter((p) => p < 1024).join(', ')}) needs root`);
+        throw new ProtocolError(
+          'denied',
+          `forwarding host ports below 1024 (${o.forward.filter((p) => p < 1024).join(', ')}) needs root`,
+        );
       req.progress(`forwarding host port(s) ${o.forward.join(', ')} to the namespace`);
       this.forwarders.set(r.name, await vpn.startForwarders(r, o.forward));
     }
@@ -311,8 +322,17 @@ export class NamespaceManager {
   private async createLinks(r: NetnsRecord, needsUplink: boolean, iface: string | undefined): Promise<void> {
     const { run } = this.cfg.runner;
     if (iface !== undefined) {
-      if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface) || !(await run('ip', ['link', 'show', 'dev', iface]).then(() => true, () => false)))
-        throw new ProtocolError('bad-request', `interface '${iface}' does not exist on the host (see ip link)`);
+      if (
+        !/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface) ||
+        !(await run('ip', ['link', 'show', 'dev', iface]).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw new ProtocolError(
+          'bad-request',
+          `interface '${iface}' does not exist on the host (see ip link)`,
+        );
     }
     await run('ip', ['netns', 'add', r.name]);
     await run('ip', ['link', 'add', r.hostVeth, 'type', 'veth', 'peer', 'name', r.nsVeth, 'netns', r.name]);
@@ -345,7 +365,10 @@ export class NamespaceManager {
   private writeEtcFiles(r: NetnsRecord, o: ExecOptions): void {
     const dir = `/etc/netns/${r.name}`;
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    writeFileSync(`${dir}/resolv.conf`, `# written by vopono for namespace ${r.name}\n${r.dns.map((d) => `nameserver ${d}\n`).join('')}`);
+    writeFileSync(
+      `${dir}/resolv.conf`,
+      `# written by vopono for namespace ${r.name}\n${r.dns.map((d) => `nameserver ${d}\n`).join('')}`,
+    );
     const hosts = [
       '127.0.0.1\tlocalhost',
       '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -363,8 +386,11 @@ export class NamespaceManager {
     const quiet = (p: Promise<unknown>): Promise<unknown> => p.catch(() => undefined);
     if (r.predown !== undefined) {
       const { runHook } = await import('./vpn/hooks.js');
-      const res = await runHook(r.predown, { uid: r.owner, gid: r.ownerGid ?? r.owner, ns: r }).catch((e: unknown) => ({ code: -1, signal: null, output: String(e) }));
-      if (res.code !== 0) log(`--predown of ${r.name} failed (${res.signal ?? res.code}): ${res.output.trim().slice(-200)}`);
+      const res = await runHook(r.predown, { uid: r.owner, gid: r.ownerGid ?? r.owner, ns: r }).catch(
+        (e: unknown) => ({ code: -1, signal: null, output: String(e) }),
+      );
+      if (res.code !== 0)
+        log(`--predown of ${r.name} failed (${res.signal ?? res.code}): ${res.output.trim().slice(-200)}`);
     }
     const stopForwarders = this.forwarders.get(r.name);
     this.forwarders.delete(r.name);
@@ -406,8 +432,16 @@ export function protocolOf(o: ExecOptions): string {
 function hostsLine(entry: string): string {
   const eq = /^([A-Za-z0-9.-]+)=(\S+)$/.exec(entry.trim());
   const [ip, ...names] = eq ? [eq[2]!, eq[1]!] : entry.trim().split(/\s+/);
-  if (!ip || isIP(ip) === 0 || names.length === 0 || !names.every((n) => /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(n)))
-    throw new ProtocolError('bad-request', `--hosts entry '${entry.slice(0, 80)}' is not "IP NAME" (or NAME=IP)`);
+  if (
+    !ip ||
+    isIP(ip) === 0 ||
+    names.length === 0 ||
+    !names.every((n) => /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(n))
+  )
+    throw new ProtocolError(
+      'bad-request',
+      `--hosts entry '${entry.slice(0, 80)}' is not "IP NAME" (or NAME=IP)`,
+    );
   return `${ip}\t${names.join(' ')}`;
 }
 
@@ -433,7 +467,8 @@ function toInfo(s: NetnsState): NamespaceInfo {
   };
   if (r.server !== undefined) info.server = r.server;
   const endpoint = r.vpn?.endpoint;
-  if (r.protocol !== 'none') info.tunnel = { kind: r.protocol, ...(typeof endpoint === 'string' ? { endpoint } : {}) };
+  if (r.protocol !== 'none')
+    info.tunnel = { kind: r.protocol, ...(typeof endpoint === 'string' ? { endpoint } : {}) };
   return info;
 }
 
@@ -481,10 +516,7 @@ async function defaultUplink(runner: CommandRunner): Promise<string> {
   const out = await runner.run('ip', ['-4', 'route', 'show', 'default']);
   const m = /\bdev\s+(\S+)/.exec(out);
   if (!m)
-    throw new ProtocolError(
-      'setup-failed',
-      'the host has no default IPv4 route to share with the namespace',
-    );
+    throw new ProtocolError('setup-failed', 'the host has no default IPv4 route to share with the namespace');
   return m[1]!;
 }
 

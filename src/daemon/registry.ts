@@ -1,7 +1,17 @@
 // The record of every namespace vopono made, in a root-only state directory (never a place a user
 // can write, so nobody can forge a record). One JSON file per namespace; a file lock serialises
 // create/join/teardown between this daemon and one-shot root sides started by the sudo fallback.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { AppInfo } from '../protocol/messages.js';
 import { tryLockExclusive, unlock } from '../protocol/libc.js';

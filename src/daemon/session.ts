@@ -91,18 +91,28 @@ export class ExecSession {
         await this.ctx.manager.setAppPid(nsName, this.id, this.appPid);
         this.peer.send({ t: 'started', pid: this.appPid, namespace: nsName, created });
         this.ctx.notifyChange();
-        log(`session start uid=${creds.uid} pid=${this.appPid} ns=${nsName} mode=${pty ? 'pty' : 'pipe'} cmd=${JSON.stringify(command)}`);
+        log(
+          `session start uid=${creds.uid} pid=${this.appPid} ns=${nsName} mode=${pty ? 'pty' : 'pipe'} cmd=${JSON.stringify(command)}`,
+        );
       }
       const result = await this.launch.done;
       this.finished = true;
       this.launch.close();
       if (result.failure) {
         const f = result.failure;
-        this.peer.send({ t: 'error', code: 'launch-failed', message: f.message, exitCode: f.exitCode, ...(f.hint ? { hint: f.hint } : {}) });
+        this.peer.send({
+          t: 'error',
+          code: 'launch-failed',
+          message: f.message,
+          exitCode: f.exitCode,
+          ...(f.hint ? { hint: f.hint } : {}),
+        });
         log(`session failed uid=${creds.uid} ns=${nsName} cmd=${JSON.stringify(command)}: ${f.message}`);
       } else {
         this.peer.send({ t: 'exit', code: result.code, signal: result.signal });
-        log(`session end uid=${creds.uid} pid=${this.appPid} ns=${nsName} exit=${result.signal ?? result.code}`);
+        log(
+          `session end uid=${creds.uid} pid=${this.appPid} ns=${nsName} exit=${result.signal ?? result.code}`,
+        );
       }
       this.peer.end();
     } catch (err) {
@@ -110,10 +120,17 @@ export class ExecSession {
       if (err instanceof ProtocolError) this.peer.fail(err.code, err.message);
       else {
         log(`session error uid=${creds.uid}: ${err instanceof Error ? err.stack : String(err)}`);
-        this.peer.fail('internal', `internal error: ${err instanceof Error ? err.message : String(err)}`, 'see the daemon log (journalctl -u vopono)');
+        this.peer.fail(
+          'internal',
+          `internal error: ${err instanceof Error ? err.message : String(err)}`,
+          'see the daemon log (journalctl -u vopono)',
+        );
       }
     } finally {
-      if (nsName) await this.ctx.manager.release(nsName, this.id).catch((e: unknown) => log(`release failed: ${String(e)}`));
+      if (nsName)
+        await this.ctx.manager
+          .release(nsName, this.id)
+          .catch((e: unknown) => log(`release failed: ${String(e)}`));
       this.ctx.notifyChange();
     }
   }
@@ -144,5 +161,8 @@ export class ExecSession {
 /** The app sees where it runs, like hooks do. */
 function withNamespaceEnv(env: string[], r: NetnsRecord): string[] {
   const ours = hookEnv(r);
-  return [...env.filter((e) => !/^VOPONO_(NS|NS_IP|HOST_IP|NS_IP6|HOST_IP6)=/.test(e)), ...Object.entries(ours).map(([k, v]) => `${k}=${v}`)];
+  return [
+    ...env.filter((e) => !/^VOPONO_(NS|NS_IP|HOST_IP|NS_IP6|HOST_IP6)=/.test(e)),
+    ...Object.entries(ours).map(([k, v]) => `${k}=${v}`),
+  ];
 }

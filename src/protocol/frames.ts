@@ -19,7 +19,8 @@ export class FrameError extends Error {
 
 export function encodeFrame(message: object): Buffer {
   const body = packr.pack(message);
-  if (body.length > MAX_FRAME) throw new FrameError('too-large', `message of ${body.length} bytes exceeds the ${MAX_FRAME} byte limit`);
+  if (body.length > MAX_FRAME)
+    throw new FrameError('too-large', `message of ${body.length} bytes exceeds the ${MAX_FRAME} byte limit`);
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);
@@ -41,7 +42,8 @@ export class FrameDecoder {
       if (this.size < 4) break;
       const head = this.peek(4);
       const len = head.readUInt32BE(0);
-      if (len > this.max) throw new FrameError('too-large', `frame of ${len} bytes exceeds the ${this.max} byte limit`);
+      if (len > this.max)
+        throw new FrameError('too-large', `frame of ${len} bytes exceeds the ${this.max} byte limit`);
       if (len === 0) throw new FrameError('bad-frame', 'empty frame');
       if (this.size < 4 + len) break;
       const whole = this.take(4 + len);

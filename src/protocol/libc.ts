@@ -173,11 +173,15 @@ export function peerCredentials(sock: number): PeerCredentials {
 
 /** Calls `onReady` once when `fd` is readable or hung up, without blocking the event loop. */
 export function whenReadable(fd: number, onReady: () => void): { cancel(): void } {
-  let handle: ReturnType<typeof koffi.node.poll> | null = koffi.node.poll(fd, { readable: true, disconnect: true }, () => {
-    handle?.close();
-    handle = null;
-    onReady();
-  });
+  let handle: ReturnType<typeof koffi.node.poll> | null = koffi.node.poll(
+    fd,
+    { readable: true, disconnect: true },
+    () => {
+      handle?.close();
+      handle = null;
+      onReady();
+    },
+  );
   return {
     cancel() {
       handle?.close();
@@ -215,6 +219,7 @@ export function socketPair(): [number, number] {
   const AF_UNIX = 1;
   const SOCK_STREAM = 1;
   const SOCK_CLOEXEC = 0o2000000;
-  if (socketpairFn(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) !== 0) throw new SyscallError('socketpair', koffi.errno());
+  if (socketpairFn(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) !== 0)
+    throw new SyscallError('socketpair', koffi.errno());
   return [sv[0]!, sv[1]!];
 }

@@ -29,7 +29,11 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     if (d) await expectClean(d.prefix);
   });
 
-  function vopono(u: TestUser, args: string[], opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  function vopono(
+    u: TestUser,
+    args: string[],
+    opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     const argv = u.asUser([process.execPath, cli, ...args]);
     return run(argv[0]!, argv.slice(1), {
       env: u.env({ VOPONO_SOCKET: d.socketPath }),
@@ -53,8 +57,15 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
 
   it("runs in the namespace: its own interfaces, its resolv.conf, and the user's files", async () => {
     const r = await vopono(user, [
-      'exec', '-p', 'none', '-d', '10.9.8.7', '--',
-      'sh', '-c', 'ip -o link; echo ---; cat /etc/resolv.conf; echo ---; echo hi > made-here; pwd',
+      'exec',
+      '-p',
+      'none',
+      '-d',
+      '10.9.8.7',
+      '--',
+      'sh',
+      '-c',
+      'ip -o link; echo ---; cat /etc/resolv.conf; echo ---; echo hi > made-here; pwd',
     ]);
     expect(r.code).toBe(0);
     const [links, resolv, pwd] = r.stdout.split('---\n');
@@ -73,12 +84,28 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     const r = await vopono(user, ['exec', '-p', 'none', '--', 'cat'], { input: data, timeoutMs: 120_000 });
     expect(r.code).toBe(0);
     expect(r.stdoutBytes.length).toBe(data.length);
-    expect(createHash('sha256').update(r.stdoutBytes).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(createHash('sha256').update(r.stdoutBytes).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    );
   });
 
   it('stdin /dev/null, a closed stdout and stderr behave as without vopono', async () => {
-    const argv = user.asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sh', '-c', 'cat; echo out; echo err >&2']);
-    const child = spawn(argv[0]!, argv.slice(1), { env: user.env({ VOPONO_SOCKET: d.socketPath }), cwd: user.home, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = user.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '-p',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'cat; echo out; echo err >&2',
+    ]);
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b));
@@ -90,8 +117,14 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     // a closed stdout: Node (the client) reopens a closed fd 0-2 as /dev/null at start-up, so the
     // app gets /dev/null there; it runs and exits normally, and nothing hangs
     const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
-    const cmd = user.asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sh', '-c', 'echo x; echo done >&2']).map(q).join(' ');
-    const via = await run('sh', ['-c', `exec 1>&-; ${cmd}`], { env: user.env({ VOPONO_SOCKET: d.socketPath }), cwd: user.home });
+    const cmd = user
+      .asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sh', '-c', 'echo x; echo done >&2'])
+      .map(q)
+      .join(' ');
+    const via = await run('sh', ['-c', `exec 1>&-; ${cmd}`], {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+    });
     expect(via.code).toBe(0);
     expect(via.stderr).toBe('done\n');
   });
@@ -119,15 +152,28 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   it("signals sent to the client reach the app's process group", async () => {
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       const argv = user.asUser([
-        process.execPath, cli, 'exec', '-p', 'none', '--',
-        'sh', '-c', `trap 'echo got-${sig}; exit 7' ${sig.slice(3)}; echo ready; while :; do sleep 0.05; done`,
+        process.execPath,
+        cli,
+        'exec',
+        '-p',
+        'none',
+        '--',
+        'sh',
+        '-c',
+        `trap 'echo got-${sig}; exit 7' ${sig.slice(3)}; echo ready; while :; do sleep 0.05; done`,
       ]);
-      const child = spawn(argv[0]!, argv.slice(1), { env: user.env({ VOPONO_SOCKET: d.socketPath }), cwd: user.home, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(argv[0]!, argv.slice(1), {
+        env: user.env({ VOPONO_SOCKET: d.socketPath }),
+        cwd: user.home,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b));
       await waitFor(() => out.includes('ready'), 10_000, 'the app to start');
       child.kill(sig);
-      const [code] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+      const [code] = await new Promise<[number | null, string | null]>((r) =>
+        child.on('close', (c, s) => r([c, s])),
+      );
       expect(out).toContain(`got-${sig}`);
       expect(code).toBe(7);
     }
@@ -136,21 +182,36 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   it('a client killed outright hangs up the app (SIGHUP to its group)', async () => {
     const marker = `${user.home}/hup-marker`;
     const argv = user.asUser([
-      process.execPath, cli, 'exec', '-p', 'none', '--',
-      'sh', '-c', `trap 'echo hup > ${marker}; exit 0' HUP; echo ready; while :; do sleep 0.05; done`,
+      process.execPath,
+      cli,
+      'exec',
+      '-p',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      `trap 'echo hup > ${marker}; exit 0' HUP; echo ready; while :; do sleep 0.05; done`,
     ]);
-    const child = spawn(argv[0]!, argv.slice(1), { env: user.env({ VOPONO_SOCKET: d.socketPath }), cwd: user.home, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b));
     await waitFor(() => out.includes('ready'), 10_000, 'the app to start');
     child.kill('SIGKILL');
-    await waitFor(() => {
-      try {
-        return statSync(marker).size > 0;
-      } catch {
-        return false;
-      }
-    }, 10_000, 'the app to get SIGHUP');
+    await waitFor(
+      () => {
+        try {
+          return statSync(marker).size > 0;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the app to get SIGHUP',
+    );
     await expectClean(d.prefix);
   });
 
@@ -180,7 +241,15 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   });
 
   it("shares one namespace between a user's apps, never between two users", async () => {
-    const slow = ['exec', '-p', 'none', '--', 'sh', '-c', 'cat /proc/self/net/dev_snmp6/../../../proc/net/dev >/dev/null 2>&1; ip -o -4 addr show scope global; sleep 1'];
+    const slow = [
+      'exec',
+      '-p',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'cat /proc/self/net/dev_snmp6/../../../proc/net/dev >/dev/null 2>&1; ip -o -4 addr show scope global; sleep 1',
+    ];
     const [a1, a2, b1] = await Promise.all([vopono(user, slow), vopono(user, slow), vopono(other, slow)]);
     for (const r of [a1, a2, b1]) expect(r.code).toBe(0);
     const addr = (r: RunResult): string => /inet (\S+)/.exec(r.stdout)?.[1] ?? 'none';
@@ -189,17 +258,25 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     await expectClean(d.prefix);
   });
 
-  it('list shows only the caller\'s namespaces and apps (--json), stop ends them', async () => {
+  it("list shows only the caller's namespaces and apps (--json), stop ends them", async () => {
     const argv = user.asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sleep', '30']);
-    const child = spawn(argv[0]!, argv.slice(1), { env: user.env({ VOPONO_SOCKET: d.socketPath }), cwd: user.home, stdio: 'ignore' });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+      stdio: 'ignore',
+    });
     const closed = new Promise<string>((r) => child.on('close', (c, s) => r(s ?? `exit ${c}`)));
     try {
       let mine: { name: string; owner: number; apps: { pid: number; command: string[] }[] }[] = [];
-      await waitFor(async () => {
-        const r = await vopono(user, ['list', '--json']);
-        mine = JSON.parse(r.stdout) as typeof mine;
-        return mine.length === 1 && mine[0]!.apps.length === 1;
-      }, 10_000, 'the app to be listed');
+      await waitFor(
+        async () => {
+          const r = await vopono(user, ['list', '--json']);
+          mine = JSON.parse(r.stdout) as typeof mine;
+          return mine.length === 1 && mine[0]!.apps.length === 1;
+        },
+        10_000,
+        'the app to be listed',
+      );
       expect(mine[0]!.owner).toBe(user.uid);
       expect(mine[0]!.apps[0]!.command).toEqual(['sleep', '30']);
       const theirs = JSON.parse((await vopono(other, ['list', '--json'])).stdout) as unknown[];
@@ -217,22 +294,45 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   });
 
   it('--create-netns-only keeps the namespace until stopped', async () => {
-    const r = await vopono(user, ['exec', '-p', 'none', '--create-netns-only', '--custom-netns-name', `${d.prefix}_keep`]);
+    const r = await vopono(user, [
+      'exec',
+      '-p',
+      'none',
+      '--create-netns-only',
+      '--custom-netns-name',
+      `${d.prefix}_keep`,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`${d.prefix}_keep`);
     await sleep(200);
-    expect((await sh('ip', ['netns', 'list']))).toContain(`${d.prefix}_keep`);
-    const join = await vopono(user, ['exec', '-p', 'none', '--custom-netns-name', `${d.prefix}_keep`, '--', 'true']);
+    expect(await sh('ip', ['netns', 'list'])).toContain(`${d.prefix}_keep`);
+    const join = await vopono(user, [
+      'exec',
+      '-p',
+      'none',
+      '--custom-netns-name',
+      `${d.prefix}_keep`,
+      '--',
+      'true',
+    ]);
     expect(join.code).toBe(0);
-    expect((await sh('ip', ['netns', 'list']))).toContain(`${d.prefix}_keep`);
-    const theirs = await vopono(other, ['exec', '-p', 'none', '--custom-netns-name', `${d.prefix}_keep`, '--', 'true']);
+    expect(await sh('ip', ['netns', 'list'])).toContain(`${d.prefix}_keep`);
+    const theirs = await vopono(other, [
+      'exec',
+      '-p',
+      'none',
+      '--custom-netns-name',
+      `${d.prefix}_keep`,
+      '--',
+      'true',
+    ]);
     expect(theirs.code).toBe(125);
     expect(theirs.stderr).toContain('belongs to another user');
     expect((await vopono(user, ['stop', `${d.prefix}_keep`])).code).toBe(0);
     await expectClean(d.prefix);
   });
 
-  it("takes defaults from ~/.config/vopono/config.toml, and flags win", async () => {
+  it('takes defaults from ~/.config/vopono/config.toml, and flags win', async () => {
     const dir = `${user.home}/.config/vopono`;
     await sh('mkdir', ['-p', dir]);
     writeFileSync(`${dir}/config.toml`, 'provider = "none"\ndns = ["10.1.2.3"]\n');
@@ -251,7 +351,16 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   });
 
   it('a second daemon refuses a socket a live daemon answers on', async () => {
-    const r = await run(process.execPath, [cli, 'daemon', '--socket', d.socketPath, '--state-dir', `${d.stateDir}-2`, '--prefix', d.prefix]);
+    const r = await run(process.execPath, [
+      cli,
+      'daemon',
+      '--socket',
+      d.socketPath,
+      '--state-dir',
+      `${d.stateDir}-2`,
+      '--prefix',
+      d.prefix,
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`a daemon already answers on ${d.socketPath}`);
     rmSync(`${d.stateDir}-2`, { recursive: true, force: true });

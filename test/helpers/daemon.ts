@@ -17,13 +17,17 @@ let clientDir: string | undefined;
  */
 export function clientCli(): string {
   if (clientDir) return join(clientDir, 'dist', 'vopono.js');
-  if (!existsSync(join(REPO, 'dist', 'vopono.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(join(REPO, 'dist', 'vopono.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   clientDir = mkdtempSync('/tmp/vopono-cli-');
   chmodSync(clientDir, 0o755);
   cpSync(join(REPO, 'dist'), join(clientDir, 'dist'), { recursive: true });
   for (const m of ['koffi', '@koromix', 'node-pty', 'msgpackr'])
     if (existsSync(join(REPO, 'node_modules', m)))
-      cpSync(join(REPO, 'node_modules', m), join(clientDir, 'node_modules', m), { recursive: true, dereference: true });
+      cpSync(join(REPO, 'node_modules', m), join(clientDir, 'node_modules', m), {
+        recursive: true,
+        dereference: true,
+      });
   cpSync(join(REPO, 'package.json'), join(clientDir, 'package.json'));
   process.on('exit', () => rmSync(clientDir!, { recursive: true, force: true }));
   return join(clientDir, 'dist', 'vopono.js');
@@ -42,10 +46,15 @@ export interface TestDaemon {
 }
 
 export function uniquePrefix(): string {
-  return `t${randomBytes(3).toString('hex').replace(/[^a-z0-9]/g, '').slice(0, 5)}`;
+  return `t${randomBytes(3)
+    .toString('hex')
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 5)}`;
 }
 
-export async function startDaemon(opts: { prefix?: string; args?: string[]; pool?: string } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  opts: { prefix?: string; args?: string[]; pool?: string } = {},
+): Promise<TestDaemon> {
   const prefix = opts.prefix ?? uniquePrefix();
   const dir = mkdtempSync('/tmp/vopono-d-');
   chmodSync(dir, 0o755);
@@ -101,14 +110,16 @@ export async function startDaemon(opts: { prefix?: string; args?: string[]; pool
 export async function leftovers(prefix: string): Promise<string[]> {
   const found: string[] = [];
   const ns = (await run('ip', ['netns', 'list'])).stdout;
-  for (const line of ns.split('\n')) if (line.startsWith(`${prefix}_`) || line.startsWith(prefix)) found.push(`netns ${line.split(' ')[0]}`);
+  for (const line of ns.split('\n'))
+    if (line.startsWith(`${prefix}_`) || line.startsWith(prefix)) found.push(`netns ${line.split(' ')[0]}`);
   const links = (await run('ip', ['-o', 'link'])).stdout;
   for (const line of links.split('\n')) {
     const name = line.split(': ')[1]?.split('@')[0];
     if (name?.startsWith(prefix)) found.push(`link ${name}`);
   }
   const tables = (await run('nft', ['list', 'tables'])).stdout;
-  for (const line of tables.split('\n')) if (line.split(' ')[2]?.startsWith(prefix)) found.push(`nft ${line}`);
+  for (const line of tables.split('\n'))
+    if (line.split(' ')[2]?.startsWith(prefix)) found.push(`nft ${line}`);
   if (existsSync('/etc/netns'))
     for (const d of readdirSync('/etc/netns')) if (d.startsWith(prefix)) found.push(`/etc/netns/${d}`);
   return found;

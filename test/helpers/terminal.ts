@@ -21,7 +21,11 @@ export interface TestTerminal {
   kill(): void;
 }
 
-export function openTerminal(file: string, args: string[], opts: { env: Record<string, string>; cwd: string; cols?: number; rows?: number }): TestTerminal {
+export function openTerminal(
+  file: string,
+  args: string[],
+  opts: { env: Record<string, string>; cwd: string; cols?: number; rows?: number },
+): TestTerminal {
   const cols = opts.cols ?? 80;
   const rows = opts.rows ?? 24;
   const pty = ptySpawn(file, args, { name: 'xterm-256color', cols, rows, cwd: opts.cwd, env: opts.env });
@@ -32,7 +36,9 @@ export function openTerminal(file: string, args: string[], opts: { env: Record<s
     all += d;
     term.write(d);
   });
-  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => pty.onExit((e) => resolve(e)));
+  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) =>
+    pty.onExit((e) => resolve(e)),
+  );
   const t: TestTerminal = {
     pty,
     output: () => all,
@@ -46,11 +52,14 @@ export function openTerminal(file: string, args: string[], opts: { env: Record<s
       term.resize(c, r);
     },
     async expect(pattern, timeoutMs = 10_000) {
-      const test = (s: string): boolean => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s));
+      const test = (s: string): boolean =>
+        typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s);
       try {
         await waitFor(() => test(all.slice(markAt)), timeoutMs, String(pattern));
       } catch {
-        throw new Error(`terminal never showed ${String(pattern)}; it showed:\n${JSON.stringify(all.slice(markAt).slice(-2000))}`);
+        throw new Error(
+          `terminal never showed ${String(pattern)}; it showed:\n${JSON.stringify(all.slice(markAt).slice(-2000))}`,
+        );
       }
       return all.slice(markAt);
     },

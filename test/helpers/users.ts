@@ -17,7 +17,16 @@ export interface TestUser {
 export async function createUser(prefix = 'vt', extraGroups: string[] = []): Promise<TestUser> {
   const name = `${prefix}${randomBytes(3).toString('hex')}`.slice(0, 30);
   const home = `/tmp/${name}-home`;
-  await sh('useradd', ['-m', '-d', home, '-s', '/bin/bash', '-U', ...(extraGroups.length ? ['-G', extraGroups.join(',')] : []), name]);
+  await sh('useradd', [
+    '-m',
+    '-d',
+    home,
+    '-s',
+    '/bin/bash',
+    '-U',
+    ...(extraGroups.length ? ['-G', extraGroups.join(',')] : []),
+    name,
+  ]);
   const uid = Number((await sh('id', ['-u', name])).trim());
   const gid = Number((await sh('id', ['-g', name])).trim());
   const user: TestUser = {
