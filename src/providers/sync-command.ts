@@ -29,6 +29,16 @@ export async function runSync(
   opts: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
+  if (
+    process.geteuid?.() === 0 &&
+    env.SUDO_USER !== undefined &&
+    env.SUDO_USER !== '' &&
+    env.SUDO_USER !== 'root'
+  ) {
+    throw new Error(
+      `run vopono sync as ${env.SUDO_USER}, without sudo: configs are written by the user who uses them (into ~/.config/vopono)`,
+    );
+  }
   const answers: Record<string, string | undefined> = {};
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const v = opts[flag];

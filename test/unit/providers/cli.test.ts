@@ -138,4 +138,10 @@ describe('vopono sync', () => {
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/which provider\? e\.g\. vopono sync mullvad/);
   });
+
+  it.skipIf(process.geteuid?.() !== 0)('refuses to run under sudo (configs belong to the user)', async () => {
+    const r = await vopono(['sync', 'mullvad'], { SUDO_USER: 'alice' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/run vopono sync as alice, without sudo/);
+  });
 });
