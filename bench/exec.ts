@@ -14,14 +14,15 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { connectSocket, Conversation } from '../src/cli/client.js';
-import type { ExecOptions } from '../src/protocol/messages.js';
 import {
+  buildMono,
   dist,
   emit,
   log,
   main,
   median,
   ms,
+  noneOptions,
   now,
   percentile,
   startBenchDaemon,
@@ -31,41 +32,6 @@ import {
 } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
-
-const MONO_C = `#include <stdio.h>
-#include <time.h>
-int main(int argc, char **argv) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  FILE *f = argc > 1 ? fopen(argv[1], "w") : stdout;
-  if (!f) return 1;
-  fprintf(f, "%lld\\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
-  return fclose(f) == 0 ? 0 : 1;
-}
-`;
-
-/** A tiny C program printing CLOCK_MONOTONIC in ns (to argv[1] or stdout), built now with cc. */
-export function buildMono(dir: string): string {
-  writeFileSync(join(dir, 'mono.c'), MONO_C);
-  execFileSync('cc', ['-O2', '-o', join(dir, 'mono'), join(dir, 'mono.c')]);
-  return join(dir, 'mono');
-}
-
-export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
-  provider: 'none',
-  dns: [],
-  keepAlive: false,
-  createNetnsOnly: false,
-  noKillswitch: false,
-  openPorts: [],
-  forward: [],
-  noProxy: false,
-  disableIpv6: false,
-  allowHostAccess: false,
-  openHosts: [],
-  hosts: [],
-  ...extra,
-});
 
 async function warmExec(d: BenchDaemon, ns: string): Promise<void> {
   const node = process.execPath;

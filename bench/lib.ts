@@ -1,9 +1,10 @@
 // Shared pieces of the benchmarks: a real daemon started from a snapshot of dist/ (a build by
 // someone else mid-run cannot swap code under it), timing of whole processes, statistics, and the
 // result rows every bench prints (and hands to bench/run.ts through VOPONO_BENCH_RESULTS).
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ExecOptions } from '../src/protocol/messages.js';
 import { dirname, join } from 'node:path';
 import { clientCli, leftovers } from '../test/helpers/daemon.js';
 import { run, sleep, waitFor } from '../test/helpers/run.js';
@@ -162,6 +163,43 @@ export function vmRssKb(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
 }
+
+// ---------------------------------------------------------------- exec requests
+
+const MONO_C = `#include <stdio.h>
+#include <time.h>
+int main(int argc, char **argv) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  FILE *f = argc > 1 ? fopen(argv[1], "w") : stdout;
+  if (!f) return 1;
+  fprintf(f, "%lld\\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+  return fclose(f) == 0 ? 0 : 1;
+}
+`;
+
+/** A tiny C program printing CLOCK_MONOTONIC in ns (to argv[1] or stdout), built now with cc. */
+export function buildMono(dir: string): string {
+  writeFileSync(join(dir, 'mono.c'), MONO_C);
+  execFileSync('cc', ['-O2', '-o', join(dir, 'mono'), join(dir, 'mono.c')]);
+  return join(dir, 'mono');
+}
+
+export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
+  provider: 'none',
+  dns: [],
+  keepAlive: false,
+  createNetnsOnly: false,
+  noKillswitch: false,
+  openPorts: [],
+  forward: [],
+  noProxy: false,
+  disableIpv6: false,
+  allowHostAccess: false,
+  openHosts: [],
+  hosts: [],
+  ...extra,
+});
 
 // ---------------------------------------------------------------- the daemon under test
 
