@@ -231,7 +231,7 @@ for (const a of addrs) {
 `;
 
 export async function startHttpServer(w: BaseWorld, addrs: string[], port = HTTP_PORT): Promise<void> {
-  const { log, pid } = await startInWorld(w, 'http', process.execPath, [
+  const { log, pid } = await startInWorld(w, `http-${port}`, process.execPath, [
     '-e',
     HTTP_SCRIPT,
     `vopono-world-${w.nsName}`,
