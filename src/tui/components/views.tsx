@@ -59,7 +59,7 @@ export const ProvidersView = memo(function ProvidersView(props: {
         const state = p.note ?? (p.synced ? 'synced' : `not synced: vopono sync ${p.name}`);
         const count = p.note !== undefined ? '-' : String(p.serverCount);
         const line = `${idx === selected ? '>' : ' '} ${fit(p.name, nameW)} ${fit(p.protocols.join(', '), protoW)} ${count.padStart(countW - 1)}  ${state}`;
-        return <Row key={p.name} text={fit(line, width)} selected={idx === selected} dim={!p.synced} />;
+        return <Row key={i} text={fit(line, width)} selected={idx === selected} dim={!p.synced} />;
       })}
       <Filler count={height - visible.length} />
     </Box>
@@ -100,7 +100,8 @@ export const ServersView = memo(function ServersView(props: {
         rows.map((s, i) => {
           const idx = start + i;
           const line = `${idx === selected ? '>' : ' '} ${fit(s.name, nameW)} ${fit(s.protocol, protoW)} ${fit(s.country ?? '', countryW)} ${fit(s.city ?? '', cityW)} ${s.host ?? ''}`;
-          return <Row key={`${s.protocol}/${s.file}/${s.name}`} text={fit(line, width)} selected={idx === selected} />;
+          // keyed by screen row: a new filter result updates the rows' text in place (no node churn)
+          return <Row key={i} text={fit(line, width)} selected={idx === selected} />;
         })
       )}
       <Filler count={height - Math.max(1, rows.length)} />
