@@ -1,7 +1,7 @@
 // The namespace manager: creates a namespace (veth pair, addressing, NAT, DNS files) or joins the
 // caller's existing one, counts its apps, and tears everything down with the last app. Namespaces
 // belong to a uid: another user never joins them.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { ExecOptions, NamespaceInfo } from '../protocol/messages.js';
@@ -32,6 +32,8 @@ export interface AcquireRequest {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+/** Namespaces one non-root user may hold at once (the pool has 254 for everyone). */
+const MAX_PER_USER = 32;
 export const PREFIX_RE = /^[a-z][a-z0-9]{0,7}$/;
 
 /** Options the daemon cannot honour yet: refused by name rather than silently ignored. */
@@ -59,6 +61,11 @@ export class NamespaceManager {
         this.cfg.registry.put(existing);
         return { state: existing, created: false };
       }
+      if (!req.isRoot && this.cfg.registry.all().filter((s) => s.record.owner === req.owner).length >= MAX_PER_USER)
+        throw new ProtocolError('busy', `you already have ${MAX_PER_USER} namespaces; stop some first (vopono list, vopono stop)`);
+      // never adopt, and so never later delete, a namespace or /etc/netns entry vopono did not make
+      if (existsSync(`/run/netns/${name}`) || existsSync(`/etc/netns/${name}`))
+        throw new ProtocolError('conflict', `a network namespace '${name}' already exists and is not vopono's; choose another --custom-netns-name`);
       const record = await this.create(name, req);
       const state: NetnsState = { record, apps: [req.app] };
       this.cfg.registry.put(state);
@@ -411,9 +418,20 @@ export class NamespaceManager {
   private async freeIndex(): Promise<number> {
     const used = new Set(this.cfg.registry.all().map((s) => s.record.index));
     const taken = await hostSubnets(this.cfg.runner);
+    // link names someone else already uses (ours would collide, and teardown would delete theirs)
+    const links = new Set(
+      (await this.cfg.runner.run('ip', ['-o', 'link', 'show']).catch(() => ''))
+        .split('\n')
+        .map((l) => l.split(': ')[1]?.split('@')[0] ?? ''),
+    );
+    const tables = new Set(
+      (await this.cfg.runner.run('nft', ['list', 'tables']).catch(() => '')).split('\n').map((l) => l.trim().split(' ')[2]),
+    );
     const [a, b] = this.cfg.pool;
+    const p = this.cfg.prefix;
     for (let i = 1; i < 255; i++) {
-      if (used.has(i)) continue;
+      if (used.has(i) || links.has(`${p}${i}_d`) || links.has(`${p}${i}_s`)) continue;
+      if (tables.has(`${p}${i}_nat`)) continue;
       if (taken.some(([net, len]) => overlaps(net, len, (a << 24) | (b << 16) | (i << 8), 24))) continue;
       return i;
     }

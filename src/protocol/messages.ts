@@ -2,6 +2,8 @@
 // decoded value into one of them. The daemon trusts nothing a client sends: each field is checked
 // for type and bounds here, once, so the rest of the code works on typed values.
 
+import { isIP } from 'node:net';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Options of an exec request. Names follow upstream vopono's flags. */
@@ -213,7 +215,9 @@ function parseOptions(v: unknown): ExecOptions {
     server: optStr(o, 'server', 255),
     protocol: optStr(o, 'protocol', 32),
     customConfig,
-    dns: strList(o, 'dns', 16, 64),
+    dns: strList(o, 'dns', 16, 64).map((d, i) =>
+      isIP(d) ? d : bad(`dns[${i}]`, `${JSON.stringify(d.slice(0, 40))} is not an IP address`),
+    ),
     interface: optStr(o, 'interface', 15),
     keepAlive: bool(o, 'keepAlive'),
     createNetnsOnly: bool(o, 'createNetnsOnly'),
@@ -274,7 +278,10 @@ export function parseClientMessage(v: unknown): ClientMessage {
     case 'stop':
       return { t, target: str(o, 'target', 128) };
     default:
-      throw new ProtocolError('bad-request', `unknown message type ${JSON.stringify(String(t)).slice(0, 40)}`);
+      throw new ProtocolError(
+        'bad-request',
+        `unknown message type ${JSON.stringify(String(t)).slice(0, 40)}`,
+      );
   }
 }
 

@@ -366,4 +366,23 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     rmSync(`${d.stateDir}-2`, { recursive: true, force: true });
     expect((await vopono(user, ['exec', '-p', 'none', '--', 'true'])).code).toBe(0);
   });
+
+  it("never takes over (or deletes) a namespace vopono did not make", async () => {
+    const foreign = `${d.prefix}_foreign`;
+    await sh('ip', ['netns', 'add', foreign]);
+    try {
+      const r = await vopono(user, ['exec', '-p', 'none', '--custom-netns-name', foreign, '--', 'true']);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(`'${foreign}' already exists and is not vopono's`);
+      expect(await sh('ip', ['netns', 'list'])).toContain(foreign);
+    } finally {
+      await run('ip', ['netns', 'del', foreign]);
+    }
+  });
+
+  it('refuses a DNS server that is not an address, naming the field', async () => {
+    const r = await vopono(user, ['exec', '-p', 'none', '-d', '1.2.3.4\nnameserver 6.6.6.6', '--', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/dns\[0\].*not an IP address/);
+  });
 });
