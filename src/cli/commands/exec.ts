@@ -44,11 +44,12 @@ export interface ExecFlags {
 export function register(program: Command): void {
   program
     .command('exec')
+    .summary('Run a command in a VPN network namespace, as yourself')
     .description(
-      'Run a command in a VPN network namespace, as yourself.\n' +
-        'Give the command after `--` (vopono exec -p none -- curl -s example.org) or as one string,\n' +
-        'like upstream vopono (vopono exec -p mullvad -s se "firefox --private-window").\n\n' +
-        "Exit status: the command's own; 128+N when it died of signal N (the signal is re-raised);\n" +
+      'Run a command in a VPN network namespace, as yourself. Give the command after `--` ' +
+        '(vopono exec -p none -- curl -s example.org) or as one string, like upstream vopono ' +
+        '(vopono exec -p mullvad -s se "firefox --private-window").\n\n' +
+        "Exit status: the command's own; 128+N when it died of signal N (the signal is re-raised); " +
         '125 when vopono itself failed (setup, daemon, sudo); 126 not executable; 127 not found.',
     )
     .argument('[command...]', 'the command and its arguments')
