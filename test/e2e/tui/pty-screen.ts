@@ -18,6 +18,8 @@ export class PtyScreen {
   /** Everything the program wrote, raw. */
   output = '';
   private pending = Promise.resolve();
+  /** Checks run after each chunk the terminal has parsed (waitFor wakes on output, not a timer). */
+  private readonly waiters = new Set<() => void>();
 
   constructor(file: string, args: string[], opts: ScreenOptions = {}) {
     const cols = opts.cols ?? 80;
@@ -32,7 +34,15 @@ export class PtyScreen {
     });
     this.proc.onData((d) => {
       this.output += d;
-      this.pending = this.pending.then(() => new Promise<void>((r) => this.term.write(d, r)));
+      this.pending = this.pending.then(
+        () =>
+          new Promise<void>((r) =>
+            this.term.write(d, () => {
+              r();
+              for (const w of [...this.waiters]) w();
+            }),
+          ),
+      );
     });
     // answer the terminal queries a program may send (cursor position, device attributes)
     this.term.onData((d) => this.proc.write(d));
@@ -90,19 +100,30 @@ export class PtyScreen {
       const t = this.text();
       return typeof what === 'string' ? t.includes(what) : what.test(t);
     };
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.settle();
-      if (test()) return;
-      if (Date.now() > deadline || this.hasExited) {
-        await this.settle();
-        if (test()) return;
-        throw new Error(
-          `screen never showed ${String(what)}${this.hasExited ? ' (program exited)' : ''}; it shows:\n${this.text()}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 15));
-    }
+    await this.settle();
+    if (test()) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.waiters.delete(check);
+        if (ok) resolve();
+        else
+          reject(
+            new Error(`screen never showed ${String(what)}${this.hasExited ? ' (program exited)' : ''}; it shows:\n${this.text()}`),
+          );
+      };
+      const check = (): void => {
+        if (test()) done(true);
+      };
+      this.waiters.add(check);
+      // the exit, a resize or a parse callback without new output: look again now and then
+      const poll = setInterval(() => {
+        check();
+        if (this.hasExited) void this.settle().then(() => done(test()));
+      }, 50);
+      const timer = setTimeout(() => done(test()), timeoutMs);
+    });
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

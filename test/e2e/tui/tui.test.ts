@@ -178,6 +178,12 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     await s.waitFor('[2 Namespaces (0)]', 15_000);
     await s.waitFor(/✓ stopped 1 app\(s\)/);
 
+    // ---- a resize while the TUI is shown: the frame follows ----
+    s.resize(72, 20);
+    await s.waitFor((x) => x.lines()[0]!.length === 72 && /● daemon connected/.test(x.lines()[19]!));
+    expect(s.lines()[0]).toMatch(/^vopono .*\? help {2}q quit$/);
+    expect(s.lines()[1]).toMatch(/^Active namespaces: 0/);
+
     // ---- quit: the shell is back with the terminal as it was ----
     s.write('q');
     await s.waitFor('TUI-EXIT=0', 10_000);
