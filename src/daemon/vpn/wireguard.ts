@@ -135,46 +135,21 @@ export const wireguardBackend: VpnBackend = {
       );
       await runner.run('ip', ['link', 'set', 'dev', ifname, 'netns', ns.name]);
       const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
+      // one `ip -batch` for addresses, link and routes (one process instead of six)
+      const batch: string[] = [];
       for (const a of cfg.addresses) {
         if (a.family === 6 && !hasV6) continue;
-        await runner.run('ip', [
-          '-n',
-          ns.name,
-          a.family === 6 ? '-6' : '-4',
-          'addr',
-          'add',
-          formatCidr(a),
-          'dev',
-          ifname,
-        ]);
+        batch.push(`address add ${formatCidr(a)} dev ${ifname}`);
       }
-      await runner.run('ip', [
-        '-n',
-        ns.name,
-        'link',
-        'set',
-        'dev',
-        ifname,
-        'mtu',
-        String(cfg.mtu ?? 1420),
-        'up',
-      ]);
+      batch.push(`link set dev ${ifname} mtu ${cfg.mtu ?? 1420} up`);
       for (const p of cfg.peers) {
         for (const c of p.allowedIps) {
           if (c.family === 6 && !hasV6) continue;
-          const dest = c.prefix === 0 ? 'default' : formatCidr(c);
-          await runner.run('ip', [
-            '-n',
-            ns.name,
-            c.family === 6 ? '-6' : '-4',
-            'route',
-            'replace',
-            dest,
-            'dev',
-            ifname,
-          ]);
+          const dest = c.prefix === 0 ? (c.family === 6 ? '::/0' : '0.0.0.0/0') : formatCidr(c);
+          batch.push(`route replace ${dest} dev ${ifname}`);
         }
       }
+      await runner.run('ip', ['-n', ns.name, '-batch', '-'], { input: batch.join('\n') + '\n' });
       await addOpenHostRoutes(runner, ns, ctx.options.openHosts);
       state.endpoint = endpoints.find((e) => e !== undefined);
       const kind = firewallKind(ctx.options);
