@@ -429,22 +429,22 @@ export function configDirCheck(sys: System, who: Subject, dir: string, limit = 5
   );
 }
 
-/** config.toml must parse (upstream's format). */
+/** config.toml must parse and hold valid values (upstream's format, read by the same code as exec). */
 export async function configFileCheck(sys: System, dir: string): Promise<CheckResult | undefined> {
   const file = join(dir, 'config.toml');
   const text = sys.readText(file);
   if (text === undefined) return undefined;
   try {
-    const { parse } = await import('smol-toml');
-    parse(text);
+    const { parseUserDefaults } = await import('../providers/user-config.js');
+    await parseUserDefaults(text, file);
     return result('config.toml', 'config.toml', 'pass', `${file} parses`);
   } catch (e) {
     return result(
       'config.toml',
       'config.toml',
       'fail',
-      `${file}: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`,
-      `fix the syntax, or move it away: mv ${file} ${file}.bak`,
+      (e instanceof Error ? e.message.split('\n')[0]! : String(e)).replace(/^(?!\/)/, `${file}: `),
+      `fix it (keys and values as upstream vopono's config.toml), or move it away: mv ${file} ${file}.bak`,
     );
   }
 }

@@ -24,7 +24,7 @@ const MODULES: Record<string, () => Promise<{ register: (program: Command) => vo
 export function register(program: Command): void {
   program
     .command('completions')
-    .description('print a shell completion script (bash, zsh or fish)')
+    .description('Print a shell completion script (bash, zsh or fish)')
     .addOption(new Option('--output <file>', 'write to FILE instead of standard output'))
     .addArgument(new Argument('<shell>', 'the shell to complete for').choices(SHELLS))
     .addHelpText(

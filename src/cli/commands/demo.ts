@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run curl through a real WireGuard tunnel to a throwaway local peer (no account; root)')
+    .description('Run curl through a real WireGuard tunnel to a throwaway local peer (no account; root)')
     .option(
       '--socket <path>',
       'daemon to use (default: $VOPONO_SOCKET or /run/vopono.sock; a temporary one if none runs)',

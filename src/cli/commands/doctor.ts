@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check this machine for everything vopono needs, with a fix for each problem')
+    .description('Check this machine for everything vopono needs, with a fix for each problem')
     .option('--json', 'print the report as JSON (for scripts)')
     .option('--socket <path>', 'daemon socket to check (default: $VOPONO_SOCKET or /run/vopono.sock)')
     .addOption(
