@@ -48,8 +48,21 @@ export class Peer {
     this.end();
   }
 
+  /**
+   * Ends the conversation: FIN after the queued messages, then the socket is destroyed once they
+   * are flushed. A client that keeps its end open (or never reads) must not hold a daemon fd and
+   * a connection slot: a socket never resumed would never see the client's EOF.
+   */
   end(): void {
-    if (!this.socket.destroyed) this.socket.end();
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.end();
+    if (socket.writableFinished) {
+      socket.destroy();
+      return;
+    }
+    socket.once('finish', () => socket.destroy());
+    setTimeout(() => socket.destroy(), 5000).unref();
   }
 
   onMessage(handler: (m: ClientMessage) => void): void {
@@ -211,9 +224,10 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
     switch (m.t) {
       case 'exec': {
         if (fds.length !== 3 || !fds.every(isOpen)) {
+          const got = fds.length;
           closeAll(fds);
           fds = [];
-          return peer.fail('bad-fds', `an exec request must carry exactly 3 file descriptors (got ${fds.length})`);
+          return peer.fail('bad-fds', `an exec request must carry exactly 3 file descriptors (got ${got})`);
         }
         const stdio = fds as [number, number, number];
         fds = [];
@@ -238,7 +252,9 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
             ctx.notifyChange();
           },
           (err: unknown) =>
-            err instanceof ProtocolError ? peer.fail(err.code, err.message) : peer.fail('internal', String(err)),
+            err instanceof ProtocolError
+              ? peer.fail(err.code, err.message)
+              : peer.fail('internal', String(err)),
         );
         return;
       case 'subscribe': {

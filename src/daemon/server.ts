@@ -8,6 +8,7 @@ import { NamespaceManager, PREFIX_RE } from './netns.js';
 import { Registry } from './registry.js';
 import { systemRunner } from './runner.js';
 import { whenReadable } from '../protocol/libc.js';
+import { encodeFrame } from '../protocol/frames.js';
 
 export interface DaemonConfig {
   socketPath: string;
@@ -64,11 +65,18 @@ function socketIsLive(path: string): Promise<boolean> {
 }
 
 export async function runDaemon(cfg: DaemonConfig): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the daemon must run as root (it creates namespaces and drops to each user)');
-  if (!PREFIX_RE.test(cfg.prefix)) throw new Error(`prefix '${cfg.prefix}' must be 1-8 lowercase letters/digits, starting with a letter`);
+  if (process.getuid?.() !== 0)
+    throw new Error('the daemon must run as root (it creates namespaces and drops to each user)');
+  if (!PREFIX_RE.test(cfg.prefix))
+    throw new Error(`prefix '${cfg.prefix}' must be 1-8 lowercase letters/digits, starting with a letter`);
   const registry = new Registry(cfg.stateDir);
   registry.init();
-  const manager = new NamespaceManager({ prefix: cfg.prefix, pool: cfg.pool, registry, runner: systemRunner });
+  const manager = new NamespaceManager({
+    prefix: cfg.prefix,
+    pool: cfg.pool,
+    registry,
+    runner: systemRunner,
+  });
 
   const subscribers = new Map<number, { uid: number; push: () => void }>();
   let subId = 0;
@@ -111,8 +119,18 @@ export async function runDaemon(cfg: DaemonConfig): Promise<void> {
       return;
     }
     if (open >= cfg.maxConnections) {
-      socket.end();
-      socket.destroy();
+      // Refused cleanly: the client learns why. Its bytes are read and dropped (a plain read
+      // makes the kernel discard any fds attached), so its writes don't fail with EPIPE before
+      // it has read the error; the socket goes when the client closes, or after 2 s.
+      const busy = {
+        t: 'error',
+        code: 'busy',
+        message: `the daemon is serving its maximum of ${cfg.maxConnections} connections; try again`,
+      } as const;
+      socket.on('data', () => undefined);
+      socket.resume();
+      socket.end(encodeFrame(busy));
+      setTimeout(() => socket.destroy(), 2000).unref();
       return;
     }
     open++;
@@ -157,8 +175,10 @@ async function listen(server: Server, cfg: DaemonConfig): Promise<void> {
   }
   const path = cfg.socketPath;
   if (existsSync(path)) {
-    if (await socketIsLive(path)) throw new Error(`a daemon already answers on ${path}; stop it first (systemctl stop vopono)`);
-    if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose --socket`);
+    if (await socketIsLive(path))
+      throw new Error(`a daemon already answers on ${path}; stop it first (systemctl stop vopono)`);
+    if (!lstatSync(path).isSocket())
+      throw new Error(`${path} exists and is not a socket; remove it or choose --socket`);
     unlinkSync(path); // stale, from a daemon that died
   }
   const old = process.umask(0o177); // the socket is born 0600, opened up below
