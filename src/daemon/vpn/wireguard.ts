@@ -2,7 +2,7 @@
 // else wireguard-go, a userspace TUN), configured with `wg setconf` (keys through a pipe, never
 // a file), then moved into the app namespace: its encrypted UDP socket stays outside, so inside
 // the namespace the tunnel is the only way out even before the killswitch (a second wall).
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';

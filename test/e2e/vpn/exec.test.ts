@@ -1,6 +1,6 @@
 // `vopono exec --custom` end to end through the real daemon, as a throwaway user, against the
 // test world's WireGuard peer and OpenVPN server.
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';

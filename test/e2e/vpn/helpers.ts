@@ -182,13 +182,6 @@ export function privateRunDir(prefix: string): () => void {
 
 // ---------------------------------------------------------------- snapshots
 
-function filterLines(text: string, drop: RegExp): string {
-  return text
-    .split('\n')
-    .filter((l) => !drop.test(l))
-    .join('\n');
-}
-
 /**
  * What must be identical before and after a test: everything on the host that carries the run's
  * prefix (other sessions work on this machine at the same time, so unrelated state is left out),
