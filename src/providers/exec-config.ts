@@ -215,8 +215,10 @@ export async function resolveExecConfig(req: ExecConfigRequest): Promise<ExecCon
     );
   }
   const result: ExecConfig = { provider: def.name, protocol, server: e.name, dns: [...def.dns] };
-  if (choice.matches > 1)
-    result.notice = `server ${e.name} chosen at random from ${choice.matches} matches for '${req.server}'`;
+  if (choice.matches > 1) {
+    const host = e.host !== undefined && !e.name.includes(e.host) ? ` (${e.host})` : '';
+    result.notice = `server ${e.name}${host} chosen at random from ${choice.matches} matches for '${req.server}'`;
+  }
   const fileName = basename(e.file);
   if (protocol === 'openvpn') {
     const r = await inlineOpenvpn(content, dir, 'auth.txt');

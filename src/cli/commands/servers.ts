@@ -24,6 +24,11 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .action(async (provider: string, opts: ServersOpts) => {
       const { runServers } = await import('../../providers/servers-command.js');
+      // `vopono servers mullvad | head`: a reader that goes away early is not an error
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(0);
+        throw err;
+      });
       const code = runServers(provider, opts, process.stdout, process.env);
       if (code !== 0) process.exitCode = code;
     });

@@ -131,7 +131,7 @@ describeRoot(
         '5',
         `http://${world.tunnelIp}:${world.httpPort}/`,
       ]);
-      expect(r.stderr).toMatch(/server sweden-se\w+ chosen at random from 2 matches/);
+      expect(r.stderr).toMatch(/server sweden-se\w+ \(se-\w+-wg-\d+\) chosen at random from 2 matches/);
       expect(r.stdout.trim()).toBe(`vopono-peer ${world.clientTunnelIp}`);
       expect(r.code).toBe(0);
     });

@@ -145,3 +145,24 @@ describe('vopono sync', () => {
     expect(r.stderr).toMatch(/run vopono sync as alice, without sudo/);
   });
 });
+
+describe('vopono servers into a closed pipe', () => {
+  it('exits quietly when the reader stops early (| head)', async () => {
+    const wg = join(env.config, 'vopono', 'mv', 'wireguard');
+    mkdirSync(wg, { recursive: true });
+    for (let i = 0; i < 3000; i++) writeFileSync(join(wg, `sweden-se${i}.conf`), '[Interface]\n');
+    const { spawn } = await import('node:child_process');
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn('sh', ['-c', `'${TSX}' '${MAIN}' servers mullvad | head -1`], {
+        env: process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.stdout.resume();
+      c.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});

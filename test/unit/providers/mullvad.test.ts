@@ -180,4 +180,18 @@ describe('configs synced by upstream vopono', () => {
     expect(r).toMatchObject({ provider: 'mullvad', protocol: 'wireguard', server: 'sweden-segot001' });
     expect(r.notice).toBeUndefined();
   });
+
+  it('the random-choice notice names the relay host when sync recorded it', async () => {
+    await syncProvider('mullvad', 'wireguard', prompter({ account: ACCOUNT }));
+    const r = await resolveExecConfig({
+      provider: 'mullvad',
+      server: 'segot',
+      cwd: '/',
+      home: env.home,
+      random: () => 0,
+    });
+    expect(r.notice).toBe(
+      "server sweden-segot001 (se-got-wg-001) chosen at random from 2 matches for 'segot'",
+    );
+  });
 });
