@@ -268,7 +268,9 @@ export async function forceClean(prefix: string): Promise<string[]> {
   return left;
 }
 
-export async function startBenchDaemon(): Promise<BenchDaemon> {
+/** nodeArgs: extra flags for the daemon's node (also from BENCH_DAEMON_NODE_ARGS, space-separated). */
+export async function startBenchDaemon(opts: { nodeArgs?: string[] } = {}): Promise<BenchDaemon> {
+  const nodeArgs = opts.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const cliPath = clientCli();
   const snapshot = dirname(dirname(cliPath));
   const prefix = benchPrefix();
@@ -279,6 +281,7 @@ export async function startBenchDaemon(): Promise<BenchDaemon> {
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(snapshot, 'dist', 'vopono.js'),
       'daemon',
       '--socket',
