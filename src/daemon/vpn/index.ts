@@ -14,6 +14,7 @@ export {
 export { wireguardMode } from './wireguard.js';
 export { startForwarders } from './forward.js';
 export { runHook, hookEnv } from './hooks.js';
+export { startNamespaceExtras, type NamespaceExtras } from './lifecycle.js';
 
 const backends = new Map<string, VpnBackend>([
   ['wireguard', wireguardBackend],

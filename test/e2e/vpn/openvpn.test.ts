@@ -200,4 +200,18 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
       expect(seen.some((l) => l.includes('1.1.1.1'))).toBe(true);
     });
   });
+
+  it('IPv6 through the tunnel, and blocked with disableIpv6', async () => {
+    await withTunnel(6, baseOptions(), async (ns) => {
+      const r6 = await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`);
+      expect(r6.ok, r6.body).toBe(true);
+      expect(r6.body).toMatch(/^vopono-peer fd39:/);
+    });
+    await withTunnel(7, baseOptions({ disableIpv6: true }), async (ns) => {
+      expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+      expect((await nsCurl(ns.record.name, `http://[${world.tunnelIp6}]:${world.httpPort}/`, 2)).ok).toBe(
+        false,
+      );
+    });
+  });
 });

@@ -5,7 +5,7 @@ import { getBackend } from '../../../src/daemon/vpn/index.js';
 import type { VpnContext } from '../../../src/daemon/vpn/backend.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
 import { isAlive, spawnDetached, stopProcess } from '../../../src/daemon/vpn/process.js';
-import { startForwarders, runHook } from '../../../src/daemon/vpn/index.js';
+import { startForwarders, runHook, startNamespaceExtras } from '../../../src/daemon/vpn/index.js';
 import { runCommand } from '../../../src/daemon/vpn/runner.js';
 import { waitForLog } from '../../../src/world/peer.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -313,5 +313,47 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
       await ns.destroy();
     }
     expect(await snapshot(prefix)).toEqual(inner);
+  });
+
+  it('namespace extras: postup/predown as the user, -f proxy for the namespace life, low ports refused to users', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    await withTunnel(10, baseOptions({ forward: [port] }), async (ns) => {
+      const stopApp = await startNsApp(ns.record.name, port);
+      try {
+        const extras = await startNamespaceExtras({
+          ns: ns.record,
+          options: {
+            forward: [port],
+            noProxy: false,
+            postup: 'echo up $(id -u) $VOPONO_NS',
+            predown: 'echo down $(id -u) $VOPONO_NS_IP',
+          },
+          uid: 65534,
+          gid: 65534,
+          isRoot: false,
+        });
+        expect(extras.postup?.output.trim()).toBe(`up 65534 ${ns.record.name}`);
+        const viaProxy = await runCommand('curl', ['-sS', '--max-time', '3', `http://127.0.0.1:${port}/`]);
+        expect(viaProxy.trim()).toBe(`ns-app ${ns.record.hostIp}`);
+        const down = await extras.stop();
+        expect(down?.output.trim()).toBe(`down 65534 ${ns.record.nsIp}`);
+        const after = await runCommand('curl', ['-sS', '--max-time', '2', `http://127.0.0.1:${port}/`]).then(
+          () => 'reached',
+          () => 'closed',
+        );
+        expect(after).toBe('closed');
+        await expect(
+          startNamespaceExtras({
+            ns: ns.record,
+            options: { forward: [80], noProxy: false },
+            uid: 65534,
+            gid: 65534,
+            isRoot: false,
+          }),
+        ).rejects.toThrow(/needs root/);
+      } finally {
+        await stopApp();
+      }
+    });
   });
 });
