@@ -70,7 +70,7 @@ if [ "$system_only" = 0 ]; then
     npm run build
   )
   say "copying to $LIBDIR"
-  rm -rf "${DESTDIR:?}$LIBDIR.new"
+  rm -rf "$DESTDIR${LIBDIR:?}.new"
   mkdir -p "$DESTDIR$LIBDIR.new"
   cp -a "$SRC/package.json" "$SRC/README.md" "$SRC/dist" "$SRC/systemd" "$SRC/completions" "$SRC/native" "$DESTDIR$LIBDIR.new/"
   mkdir -p "$DESTDIR$LIBDIR.new/scripts"
@@ -82,7 +82,7 @@ if [ "$system_only" = 0 ]; then
       cp -aL "$SRC/node_modules/$m" "$DESTDIR$LIBDIR.new/node_modules/$m"
     fi
   done
-  rm -rf "${DESTDIR:?}$LIBDIR"
+  rm -rf "$DESTDIR${LIBDIR:?}"
   mv "$DESTDIR$LIBDIR.new" "$DESTDIR$LIBDIR"
   mkdir -p "$DESTDIR$BINDIR"
   ln -sfn "$LIBDIR/dist/vopono.js" "$DESTDIR$BINDIR/vopono"

@@ -1,6 +1,7 @@
 // The static checks of `vopono doctor`: kernel features, programs, the daemon's socket and
 // version, the user's access to it, and the config directory. Plain functions over a System.
 import { join } from 'node:path';
+import { configBase } from '../providers/paths.js';
 import { searchPath, type Account, type FileInfo, type System } from './system.js';
 import { result, type CheckResult } from './types.js';
 
@@ -373,9 +374,10 @@ export function socketAccessCheck(sys: System, socketPath: string, st: FileInfo,
 // The config directory (~/.config/vopono), which upstream's `sudo vopono sync` may have left
 // owned by root.
 
+/** As src/providers/paths.ts resolves it (XDG_CONFIG_HOME, then HOME); under sudo, the invoking user's home. */
 export function configDirOf(sys: System, who: Subject): string {
-  const xdg = who.viaSudo ? undefined : sys.env.XDG_CONFIG_HOME;
-  return join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(who.account.home, '.config'), 'vopono');
+  if (who.viaSudo) return join(who.account.home, '.config', 'vopono');
+  return join(configBase(sys.env), 'vopono');
 }
 
 export function configDirCheck(sys: System, who: Subject, dir: string, limit = 5000): CheckResult {
