@@ -53,7 +53,6 @@ const INLINE = new Set([
   'tls-crypt',
   'tls-crypt-v2',
   'crl-verify',
-  'pkcs12',
   'extra-certs',
   'secret',
   'dh',
@@ -123,7 +122,10 @@ export async function inlineOpenvpn(
       const path = isAbsolute(file) ? file : join(dir, file);
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        // sync lower-cases file names as upstream does; a config may still name the original case
+        text = await readFile(path, 'utf8').catch(async (e: unknown) =>
+          isAbsolute(file) ? Promise.reject(e) : readFile(join(dir, file.toLowerCase()), 'utf8'),
+        );
       } catch (err) {
         throw new Error(
           `the OpenVPN config refers to ${path} (${directive}), which cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,

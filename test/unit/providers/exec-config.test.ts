@@ -145,6 +145,17 @@ describe('resolveExecConfig', () => {
     );
   });
 
+  it('finds a referenced file under its lower-cased name (sync lower-cases names like upstream)', async () => {
+    synced('pia', 'openvpn', {
+      'sweden-se.ovpn': 'client\nca CA.RSA.2048.crt\nauth-user-pass\n',
+      'ca.rsa.2048.crt': 'PIA-CA',
+      'auth.txt': 'p1\nsecret',
+    });
+    const r = await resolveExecConfig({ provider: 'pia', server: 'sweden', cwd: '/', home: env.home });
+    expect(r.config!.content).toContain('<ca>\nPIA-CA\n</ca>');
+    expect(r.credentials).toEqual({ username: 'p1', password: 'secret' });
+  });
+
   it('strips upstream Mullvad script-security from provider OpenVPN configs', async () => {
     synced('mv', 'openvpn', {
       'sweden-se.ovpn': 'client\nscript-security 2\nca mullvad_ca.crt\nauth-user-pass mullvad_userpass.txt\n',
