@@ -39,6 +39,15 @@ export function register(program: Command): void {
     .option('--device-name <name>', 'name of a new MozillaVPN device')
     .option('--use-ips <yes|no>', 'Mullvad OpenVPN: IP addresses instead of host names')
     .option('--only-port-forwarding <yes|no>', 'PIA WireGuard: only servers with port forwarding')
+    .addHelpText(
+      'after',
+      '\nEvery answer can also come from the environment: VOPONO_SYNC_<FLAG> (e.g. VOPONO_SYNC_ACCOUNT,\n' +
+        'VOPONO_SYNC_PASSWORD, VOPONO_SYNC_PRIVATE_KEY). Without a terminal nothing is asked: a missing\n' +
+        'answer is an error naming its flag. Configs go to ~/.config/vopono/<provider>/<protocol>/ (as upstream\n' +
+        'vopono lays them out); a failed sync leaves the previous ones untouched.\n' +
+        'Tests and mirrors: VOPONO_<PROVIDER>_API_URL replaces the base URL of every request of a provider\n' +
+        '(MULLVAD, AZIREVPN, IVPN, PIA, PROTONVPN, NORDVPN, AIRVPN, MOZILLAVPN).',
+    )
     .action(async (provider: string | undefined, opts: Record<string, string | boolean | undefined>) => {
       const { runSync } = await import('../../providers/sync-command.js');
       await runSync(provider, opts);
