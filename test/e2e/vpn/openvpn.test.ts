@@ -214,4 +214,47 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
       );
     });
   });
+
+  it('OpenVPN over TCP: the killswitch lets out only the TCP remote', async () => {
+    const tcpWorld = await createOpenvpnWorld({
+      prefix,
+      subnetIndex: ((index + 120) % 240) + 5,
+      proto: 'tcp',
+    });
+    try {
+      const inner = await snapshot(prefix);
+      const ns = await makeClientNs(prefix, index + 8, { defaultRoute: true });
+      // this namespace talks to the TCP world only (the suite's guard covers the UDP world)
+      const undo = await connectThroughHost(runner, `${prefix}t`, ns.record.hostVeth, tcpWorld.hostVeth);
+      let state: Record<string, unknown> = {};
+      try {
+        const up = await backend.up({
+          ...ctx(ns, baseOptions()),
+          config: { name: 'tcp.ovpn', content: tcpWorld.clientConfig },
+          options: {
+            ...baseOptions(),
+            credentials: { username: tcpWorld.username, password: tcpWorld.password },
+          },
+        });
+        state = up.state;
+        expect(state.endpoints).toEqual([`${tcpWorld.peerIp}:1194/tcp`]);
+        const cap = await capture(
+          ns.record.hostVeth,
+          `(ip or ip6) and not (tcp and host ${tcpWorld.peerIp} and port 1194)`,
+        );
+        const r = await nsCurl(ns.record.name, `http://${tcpWorld.tunnelIp}:${tcpWorld.httpPort}/`);
+        expect(r.ok, r.body).toBe(true);
+        expect(await cap.stop()).toEqual([]);
+        const rules = await runner.runInNs(ns.record.name, 'nft', ['list', 'ruleset']);
+        expect(rules).toContain(`ip daddr ${tcpWorld.peerIp} tcp dport 1194 accept`);
+      } finally {
+        await backend.down(ns.record, state, runner);
+        await undo();
+        await ns.destroy();
+      }
+      expect(await snapshot(prefix)).toEqual(inner);
+    } finally {
+      await tcpWorld.destroy();
+    }
+  });
 });
