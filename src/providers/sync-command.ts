@@ -18,6 +18,8 @@ const FLAG_KEYS: Record<string, string> = {
   apiKey: 'api_key',
   cookie: 'cookie',
   tier: 'tier',
+  category: 'category',
+  replaceKeys: 'replace_keys',
   token: 'token',
   deviceName: 'device_name',
   useIps: 'use_ips',

@@ -35,6 +35,8 @@ export function register(program: Command): void {
     .option('--api-key <key>', 'AirVPN API key (env AIRVPN_API_KEY or VOPONO_SYNC_API_KEY)')
     .option('--cookie <AUTH-x=y>', 'ProtonVPN session cookie AUTH-xxx=yyy (env VOPONO_SYNC_COOKIE)')
     .option('--tier <free|plus>', 'ProtonVPN account tier')
+    .option('--category <standard|securecore>', 'ProtonVPN Plus: standard or Secure Core configs')
+    .option('--replace-keys <yes|no>', 'AzireVPN: give an existing device a new keypair')
     .option('--token <token>', 'MozillaVPN/AzireVPN access token (skips the login)')
     .option('--device-name <name>', 'name of a new MozillaVPN device')
     .option('--use-ips <yes|no>', 'Mullvad OpenVPN: IP addresses instead of host names')
