@@ -246,13 +246,20 @@ export async function cleanupAll(): Promise<void> {
   }
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  process.on(sig, () => {
-    if (exiting) return;
-    exiting = true;
-    log(`bench: ${sig}, cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
+let handlersInstalled = false;
+
+/** Installed with the first daemon (bench/run.ts imports this module too and must not get them). */
+function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(sig, () => {
+      if (exiting) return;
+      exiting = true;
+      log(`bench: ${sig}, cleaning up`);
+      void cleanupAll().finally(() => process.exit(130));
+    });
+}
 
 /** Anything a prefix left (namespaces, links, nft tables, /etc/netns dirs) removed by force. */
 export async function forceClean(prefix: string): Promise<string[]> {
@@ -270,6 +277,7 @@ export async function forceClean(prefix: string): Promise<string[]> {
 
 /** nodeArgs: extra flags for the daemon's node (also from BENCH_DAEMON_NODE_ARGS, space-separated). */
 export async function startBenchDaemon(opts: { nodeArgs?: string[] } = {}): Promise<BenchDaemon> {
+  installSignalHandlers();
   const nodeArgs = opts.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const cliPath = clientCli();
   const snapshot = dirname(dirname(cliPath));
