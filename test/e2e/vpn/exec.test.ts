@@ -10,7 +10,7 @@ import { run, type RunResult } from '../../helpers/run.js';
 import { createUser, type TestUser } from '../../helpers/users.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
 import { createOpenvpnWorld, guardWorld, type OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
-import { runner, snapshot, uniqueIndex, uniquePrefix } from './helpers.js';
+import { cleanupSteps, runner, snapshot, uniqueIndex, uniquePrefix } from './helpers.js';
 
 describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => {
   const prefix = uniquePrefix();
@@ -37,14 +37,16 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
   });
 
   afterAll(async () => {
-    await d?.stop();
-    await user?.remove();
-    await unguard?.();
-    await wg?.destroy();
-    await ovpn?.destroy();
-    if (d) await expectClean(d.prefix);
-    rmSync(runDir, { recursive: true, force: true });
-    delete process.env.VOPONO_RUN_DIR;
+    await cleanupSteps([
+      () => d?.stop(),
+      () => user?.remove(),
+      () => unguard?.(),
+      () => wg?.destroy(),
+      () => ovpn?.destroy(),
+      () => d && expectClean(d.prefix),
+      () => rmSync(runDir, { recursive: true, force: true }),
+      () => delete process.env.VOPONO_RUN_DIR,
+    ]);
     expect(await snapshot(prefix)).toEqual(before);
   });
 

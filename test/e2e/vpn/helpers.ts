@@ -342,3 +342,16 @@ export async function linkTxPackets(ns: string | undefined, iface: string): Prom
   const m = /"tx":\{"bytes":\d+,"packets":(\d+)/.exec(out);
   return Number(m?.[1] ?? NaN);
 }
+
+/** Runs every cleanup step even when some fail; throws them all together at the end. */
+export async function cleanupSteps(steps: (() => unknown)[]): Promise<void> {
+  const errors: string[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      errors.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
+}

@@ -12,6 +12,7 @@ import {
 import { isAlive } from '../../../src/daemon/vpn/process.js';
 import {
   baseOptions,
+  cleanupSteps,
   capture,
   makeClientNs,
   nsCurl,
@@ -45,8 +46,7 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
   });
 
   afterAll(async () => {
-    await world?.destroy();
-    cleanRunDir?.();
+    await cleanupSteps([() => world?.destroy(), () => cleanRunDir?.()]);
     expect(await snapshot(prefix)).toEqual(before);
   });
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   baseOptions,
+  cleanupSteps,
   capture,
   makeClientNs,
   nsCurl,
@@ -46,8 +47,7 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
   });
 
   afterAll(async () => {
-    await world?.destroy();
-    cleanRunDir?.();
+    await cleanupSteps([() => world?.destroy(), () => cleanRunDir?.()]);
     const after = await snapshot(prefix);
     expect(after).toEqual(before);
   });
