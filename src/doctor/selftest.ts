@@ -162,10 +162,11 @@ export async function runSelfTest(o: SelfTestOptions): Promise<CheckResult[]> {
     }
 
     // 2. killswitch: stop the peer, then nothing may get through, and nothing may leak
-    const list = await t.cli(['list', '--json']);
-    const nsHostIp = /"hostIp":\s*"([\d.]+)"/.exec(
-      list.stdout.slice(Math.max(0, list.stdout.indexOf(`"${t.nsName}"`))),
-    )?.[1];
+    // the host side of the namespace's veth: reachable only if the killswitch let the app out
+    const { DaemonClient } = await import('../cli/client.js');
+    const client = await DaemonClient.connect({ socketPath: t.socketPath, client: 'cli' });
+    const nsHostIp = (await client.list()).find((n) => n.name === t.nsName)?.hostIp;
+    client.close();
     const canaries = [await canary(w.hostIp)];
     if (nsHostIp !== undefined) canaries.push(await canary(nsHostIp));
     extra.push(async () => Promise.all(canaries.map((c) => new Promise((r) => c.server.close(r)))));
