@@ -7,7 +7,9 @@ if [ "$(id -u)" = 0 ]; then
 else
   sudo bash scripts/install-system-deps.sh
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: vite (under vitest) names a Windows-only optional package
+# that the registry does not serve, which `npm ci` refuses; the lock file still pins the tree.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund
 fi
 npm run build
