@@ -78,6 +78,23 @@ describeRoot('install.sh / uninstall.sh', () => {
     ).checks.find((c) => c.id === 'launcher');
     expect(launcherCheck).toMatchObject({ status: 'pass', detail: join(pkg, 'dist/vopono-launch') });
 
+    // after `npm install -g`: the package's own install.sh --system-only adds only the system pieces
+    const stage2 = mkdtempSync('/tmp/vopono-stage2-');
+    try {
+      const s2 = await run(join(pkg, 'scripts/install.sh'), ['--system-only'], {
+        env: { ...process.env, DESTDIR: stage2 },
+        timeoutMs: 60_000,
+      });
+      expect(s2.code, s2.stderr + s2.stdout).toBe(0);
+      expect(s2.stdout).toContain('rebuilding the native launcher');
+      const files2 = readFileSync(join(stage2, MANIFEST), 'utf8').trim().split('\n');
+      expect(files2).toContain('/etc/systemd/system/vopono.socket');
+      expect(files2.filter((f) => f.includes('node_modules') || f.endsWith('/bin/vopono'))).toEqual([]); // npm owns those
+      for (const f of files2) expect(there(join(stage2, f)), f).toBe(true);
+    } finally {
+      rmSync(stage2, { recursive: true, force: true });
+    }
+
     const u = await run(join(REPO, 'scripts/uninstall.sh'), [], { env });
     expect(u.code, u.stderr).toBe(0);
     for (const f of files) expect(there(join(stage, f)), `${f} after uninstall`).toBe(false);
