@@ -119,17 +119,22 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
   let state: 'hello' | 'request' | 'session' | 'done' = 'hello';
   let session: ExecSession | undefined;
 
+  // The readiness poll must be stopped BEFORE the socket's fd is closed: a live poll on a closed
+  // fd number clashes with the next connection that gets the same number (libuv keeps one watcher
+  // per fd; koffi's poll then fails fatally and the daemon dies).
+  let waiter: { cancel(): void } | undefined;
   const timer = setTimeout(() => {
+    waiter?.cancel();
     closeAll(fds);
     fds = [];
     peer.fail('timeout', `no request within ${ctx.handshakeTimeoutMs} ms`);
     socket.destroy();
   }, ctx.handshakeTimeoutMs);
   timer.unref();
-  const waiter = whenReadable(fd, onFirstBytes);
+  waiter = whenReadable(fd, onFirstBytes);
   peer.onClose(() => {
     clearTimeout(timer);
-    waiter.cancel();
+    waiter?.cancel();
     closeAll(fds);
     fds = [];
   });
@@ -147,7 +152,7 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
       return;
     }
     if (got === null) {
-      whenReadable(fd, onFirstBytes);
+      waiter = whenReadable(fd, onFirstBytes);
       return;
     }
     fds = got.fds;
