@@ -402,6 +402,35 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
     expect(r.messages[1]!.code).toBe('timeout');
   });
 
+  it('silent connections closed by the timeout while new ones arrive: every new one is served', async () => {
+    // the timed-out sockets' fd numbers are reused at once by new connections; the daemon's
+    // readiness poll of an old one must not clash with the new one (it crashed the daemon)
+    const listing = Buffer.concat([hello(), encodeFrame({ t: 'list' })]);
+    for (let round = 0; round < 2; round++) {
+      const silent = Array.from({ length: 100 }, () =>
+        talk(Buffer.alloc(0), { waitMs: HANDSHAKE_MS + 5000 }),
+      );
+      const lists: Promise<Reply>[] = [];
+      const start = Date.now();
+      while (Date.now() - start < HANDSHAKE_MS + 300) {
+        if (Date.now() - start > HANDSHAKE_MS - 300)
+          for (let i = 0; i < 3; i++) lists.push(talk(listing, { waitMs: 10_000 }));
+        await sleep(2);
+      }
+      for (const r of await Promise.all(silent)) {
+        expect(r.closed).toBe(true);
+        expect(r.messages.map((m) => m.code)).toEqual(['timeout']);
+      }
+      const replies = await Promise.all(lists);
+      const wrong = replies.filter((r) => r.messages.map((m) => m.t).join() !== 'welcome,list-result');
+      expect(
+        wrong.map((r) => `${r.messages.map((m) => m.code ?? m.t).join()} ${r.error ?? ''}`).slice(0, 5),
+        `${wrong.length} of ${replies.length} new connections not served`,
+      ).toEqual([]);
+      expect(d.child.exitCode).toBe(null);
+    }
+  }, 60_000);
+
   it('a client that disconnects mid-setup: the app does not keep running, the namespace is cleaned', async () => {
     // different moments: at once, during namespace setup, around the launch, after the start
     for (const delay of [0, 20, 100, 300, 1000]) {
