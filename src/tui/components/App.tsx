@@ -56,7 +56,7 @@ function daemonText(d: DaemonState, socketPath: string): { text: string; color?:
     case 'connected':
       return { text: `● daemon connected (${socketPath})`, color: 'green' };
     case 'absent':
-      return { text: `○ no daemon at ${socketPath}: browsing works; launches use sudo`, color: 'magenta' };
+      return { text: `○ no daemon (${socketPath}): launches go through sudo`, color: "magenta" };
     case 'lost':
       return { text: '✗ daemon connection lost: reconnecting…', color: 'red' };
     case 'error':

@@ -75,6 +75,22 @@ export class PtyScreen {
     return this.lines().join('\n');
   }
 
+  /**
+   * The normal screen with its scrollback (what apps printed while the TUI stepped aside), with
+   * lines the terminal wrapped joined again.
+   */
+  normalText(): string {
+    const b = this.term.buffer.normal;
+    let out = '';
+    for (let y = 0; y < b.length; y++) {
+      const line = b.getLine(y);
+      if (!line) continue;
+      if (y > 0 && !line.isWrapped) out += '\n';
+      out += line.translateToString(true);
+    }
+    return out.replace(/[ \t]+$/gm, '');
+  }
+
   /** True while the alternate screen (the TUI's) is shown. */
   get altScreen(): boolean {
     return this.term.buffer.active.type === 'alternate';

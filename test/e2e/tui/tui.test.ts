@@ -4,10 +4,10 @@
 // sleep, resizes, exits 4, and checks the TUI is back where it was with "exit 4" shown; that no
 // keystroke crosses between the app and the TUI; live namespaces and stop; and that the
 // terminal settings are the same before and after.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { clientCli, expectClean, startDaemon, uniquePrefix, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
 import { sh, sleep } from '../../helpers/run.js';
 import { createUser, type TestUser } from '../../helpers/users.js';
@@ -68,8 +68,8 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
 
     // a background app of the same user: the TUI must list it live, and stop it
     shell(s, `${process.execPath} ${cli} exec -p none -- sleep 300 </dev/null >/dev/null 2>&1 &`);
-    shell(s, 'stty -a > ~/stty.before; echo BEFORE-DONE');
-    await s.waitFor('BEFORE-DONE\n');
+    shell(s, 'stty -a > ~/stty.before; echo BEFORE-$((1+1))');
+    await s.waitFor(/^BEFORE-2$/m);
     shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
 
     // ---- the first frame: providers, daemon connected ----
@@ -188,8 +188,8 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     s.write('q');
     await s.waitFor('TUI-EXIT=0', 10_000);
     expect(s.altScreen).toBe(false);
-    shell(s, 'stty -a > ~/stty.after; echo AFTER-DONE');
-    await s.waitFor('AFTER-DONE\n');
+    shell(s, 'stty -a > ~/stty.after; echo AFTER-$((1+1))');
+    await s.waitFor(/^AFTER-2$/m);
     const before = readFileSync(join(user.home, 'stty.before'), 'utf8');
     const after = readFileSync(join(user.home, 'stty.after'), 'utf8');
     // the window size changed on purpose (the resize above); every mode must be the same
@@ -203,4 +203,79 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     screen = undefined;
     await expectClean(d.prefix);
   }, 180_000);
+});
+
+describeRoot('vopono tui without a daemon (browse; launch through the sudo fallback)', () => {
+  let user: TestUser;
+  let cli: string;
+  let screen: PtyScreen | undefined;
+  const prefix = uniquePrefix();
+  const stateDir = `/tmp/vopono-tui-nd-${prefix}`;
+  let sudoers = '';
+
+  beforeAll(async () => {
+    cli = clientCli();
+    user = await createUser('vtn');
+    await fakeSyncedConfigs(user);
+    // the user may start vopono's one-shot root side, and nothing else, without a password
+    sudoers = `/etc/sudoers.d/${prefix}-tui`;
+    writeFileSync(sudoers, `${user.name} ALL=(root) NOPASSWD: ${cli}\n`, { mode: 0o440 });
+    await sh('visudo', ['-cf', sudoers]);
+  });
+
+  afterAll(async () => {
+    screen?.kill('SIGKILL');
+    if (sudoers) rmSync(sudoers, { force: true });
+    await user?.remove();
+    rmSync(stateDir, { recursive: true, force: true });
+    await expectClean(prefix);
+  });
+
+  it('says there is no daemon, still browses, and launches through sudo with the exit status shown', async () => {
+    const argv = user.asUser([process.execPath, cli, 'tui']);
+    const s = new PtyScreen(argv[0]!, argv.slice(1), {
+      cwd: user.home,
+      env: user.env({
+        VOPONO_SOCKET: join(stateDir, 'none.sock'),
+        VOPONO_PREFIX: prefix,
+        VOPONO_STATE_DIR: stateDir,
+        VOPONO_POOL: `10.${100 + Math.floor(Math.random() * 150)}`,
+        TERM: 'xterm-256color',
+      }),
+    });
+    screen = s;
+    await s.waitFor(`○ no daemon (${join(stateDir, "none.sock")}): launches go through sudo`, 15_000);
+    s.write('\r');
+    await s.waitFor('mullvad: 30 of 30');
+    s.write('/zrh 5');
+    await s.waitFor('mullvad: 1 of 30');
+    expect(s.text()).toMatch(/> ch-zrh-wg-005/);
+    s.write('\x1b');
+    await s.waitFor(/mullvad: 1 of 30 {3}\/zrh 5$/m);
+    s.write('\x1b');
+    await s.waitFor('mullvad: 30 of 30');
+    s.write('\x1b');
+    await s.waitFor(/^ {2}provider +protocols/m);
+    s.write('\t');
+    await s.waitFor('the daemon is not running');
+    s.write('\t');
+    await s.waitFor(/^ {2}provider +protocols/m);
+    s.write('G');
+    await s.waitFor(/> none +none/);
+    s.write('\r');
+    await s.waitFor('Launch in none');
+    s.write("sh -c 'echo uid=$(id -u) net=$(ip -o link | grep -c _s@); exit 3'");
+    s.write('\r');
+    await s.waitFor((x) => x.altScreen && x.text().includes(': exit 3 in '), 30_000);
+    expect(s.text()).toMatch(/• sh -c .*: exit 3 in /);
+    const printed = s.normalText();
+    expect(printed).toContain('running this command through sudo');
+    expect(printed).toContain(`uid=${user.uid} net=1`);
+    // the one-shot root side tears the namespace down on its own, while the TUI stays open
+    await expectClean(prefix);
+    // in the form, q is a letter of the command: Ctrl-C quits from anywhere
+    s.write('\x03');
+    await s.exited;
+    screen = undefined;
+  }, 120_000);
 });
