@@ -106,6 +106,9 @@ export const FILE_DIRECTIVES: ReadonlySet<string> = new Set([
   'peer-fingerprint',
 ]);
 
+/** openvpn's OPTION_LINE_SIZE is 256 including the newline. */
+export const MAX_LINE_BYTES = 255;
+
 /** Splits a directive line into words (openvpn's quoting: "..." and '...', backslash escapes in "..."). */
 export function tokenize(line: string): string[] {
   const out: string[] = [];
@@ -123,7 +126,7 @@ export function tokenize(line: string): string[] {
     if (c === '"' || c === "'") {
       quote = c;
       inWord = true;
-    } else if (c === ' ' || c === '\t') {
+    } else if (/\s/.test(c)) {
       if (inWord) out.push(cur);
       cur = '';
       inWord = false;
@@ -158,13 +161,27 @@ function directives(text: string): { list: Directive[]; inline: Set<string>; pro
   const list: Directive[] = [];
   const inline = new Set<string>();
   const problems: OpenvpnProblem[] = [];
-  const lines = text.split(/\r?\n/);
+  // openvpn reads lines of at most 255 bytes (a longer one continues as the next "line"),
+  // skips a UTF-8 BOM, and stops a line at NUL: refuse what would make it see other lines than we do
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (body.includes('\0'))
+    problems.push({ line: 1, directive: '', message: 'the config contains a NUL byte' });
+  const lines = body.split('\n');
   let block: { name: string; line: number } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
+    if (Buffer.byteLength(lines[i] ?? '') > MAX_LINE_BYTES) {
+      problems.push({
+        line: n,
+        directive: '',
+        message: `line is longer than ${MAX_LINE_BYTES} bytes (openvpn would split it)`,
+      });
+      continue;
+    }
     const raw = (lines[i] ?? '').trim();
     if (block !== undefined) {
-      if (raw.toLowerCase() === `</${block.name}>`) block = undefined;
+      // openvpn ends a block at a line that starts with the closing tag (the rest is ignored)
+      if (raw.toLowerCase().startsWith(`</${block.name}>`)) block = undefined;
       continue;
     }
     if (raw === '' || raw.startsWith('#') || raw.startsWith(';')) continue;
@@ -334,14 +351,14 @@ export function rewriteOpenvpnConfig(text: string, resolved: Map<string, string[
     'management',
     'status',
   ]);
-  const lines = text.split(/\r?\n/);
+  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split(/\r?\n/);
   const out: string[] = [];
   let inBlock: string | undefined;
   for (const line of lines) {
     const t = line.trim();
     if (inBlock !== undefined) {
       out.push(line);
-      if (t.toLowerCase() === `</${inBlock}>`) inBlock = undefined;
+      if (t.toLowerCase().startsWith(`</${inBlock}>`)) inBlock = undefined;
       continue;
     }
     const open = /^<([A-Za-z0-9-]+)>$/.exec(t);

@@ -111,6 +111,42 @@ describe('checkOpenvpnConfig', () => {
   });
 });
 
+describe('checkOpenvpnConfig: what openvpn would read differently', () => {
+  it('splits on any whitespace, like openvpn (vertical tab, form feed, CR)', () => {
+    expect(problems(BASE + 'up\v/bin/sh\n')).toEqual([
+      "13: 'up' runs a program or loads code as root; not allowed in a user's config",
+    ]);
+    expect(problems(BASE + 'plugin\f/tmp/x.so\n')).toHaveLength(1);
+    expect(problems(BASE.replace(/\n/g, '\r\n') + 'up /bin/sh\r\n')).toHaveLength(1);
+  });
+
+  it('refuses lines openvpn would split (over 255 bytes), also inside inline blocks', () => {
+    const long = `remote 192.0.2.1 1194 udp ${' '.repeat(230)}up /bin/sh`;
+    expect(problems(BASE + long + '\n')).toEqual([
+      '13: line is longer than 255 bytes (openvpn would split it)',
+    ]);
+    const inBlock = BASE.replace('up /bin/sh\n', `${'A'.repeat(255)}</ca>\n`);
+    expect(problems(inBlock)).toEqual(['10: line is longer than 255 bytes (openvpn would split it)']);
+  });
+
+  it('ends an inline block where openvpn does (a line starting with the closing tag)', () => {
+    const sneaky = BASE.replace(
+      '-----END CERTIFICATE-----\n</ca>',
+      '</ca> trailing words\nup /bin/sh\n</ca>',
+    );
+    expect(problems(sneaky)).toContainEqual(
+      "12: 'up' runs a program or loads code as root; not allowed in a user's config",
+    );
+  });
+
+  it('sees through a UTF-8 BOM and refuses NUL bytes', () => {
+    expect(problems('\uFEFFup /bin/sh\n' + BASE)).toEqual([
+      "1: 'up' runs a program or loads code as root; not allowed in a user's config",
+    ]);
+    expect(problems(BASE + 'verb 3\0\nup /bin/sh\n')).toContainEqual('1: the config contains a NUL byte');
+  });
+});
+
 describe('rewriteOpenvpnConfig', () => {
   it('replaces remote names by resolved addresses and comments out what vopono sets', () => {
     const out = rewriteOpenvpnConfig(BASE, new Map([['vpn.example.com', ['198.51.100.1', '198.51.100.2']]]));
