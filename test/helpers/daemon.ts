@@ -53,13 +53,13 @@ export function uniquePrefix(): string {
 }
 
 export async function startDaemon(
-  opts: { prefix?: string; args?: string[]; pool?: string } = {},
+  opts: { prefix?: string; args?: string[]; pool?: string; stateDir?: string } = {},
 ): Promise<TestDaemon> {
   const prefix = opts.prefix ?? uniquePrefix();
   const dir = mkdtempSync('/tmp/vopono-d-');
   chmodSync(dir, 0o755);
   const socketPath = join(dir, 'vopono.sock');
-  const stateDir = join(dir, 'state');
+  const stateDir = opts.stateDir ?? join(dir, 'state');
   // a second octet of our own, so daemons of parallel runs never pick the same /24
   const pool = opts.pool ?? `10.${100 + Math.floor(Math.random() * 150)}`;
   const child = spawn(
