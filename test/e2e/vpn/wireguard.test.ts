@@ -7,7 +7,9 @@ import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
 import { isAlive, spawnDetached, stopProcess } from '../../../src/daemon/vpn/process.js';
 import { startForwarders, runHook, startNamespaceExtras } from '../../../src/daemon/vpn/index.js';
 import { runCommand } from '../../../src/daemon/vpn/runner.js';
-import { waitForLog } from '../../../src/world/peer.js';
+import { startHttpServer, waitForLog } from '../../../src/world/peer.js';
+import { connectThroughHost } from '../../../src/world/openvpn-peer.js';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -355,5 +357,44 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
         await stopApp();
       }
     });
+  });
+
+  it('--allow-host-access reaches the host veth address; without it the killswitch blocks it', async () => {
+    for (const allow of [true, false]) {
+      await withTunnel(allow ? 11 : 12, baseOptions({ allowHostAccess: allow }), async (ns) => {
+        const server = createServer((_q, res) => res.end('host\n'));
+        await new Promise<void>((r) => server.listen(0, ns.record.hostIp, r));
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+        try {
+          const r = await nsCurl(ns.record.name, `http://${ns.record.hostIp}:${port}/`, 2);
+          expect(r.ok, r.body).toBe(allow);
+        } finally {
+          await new Promise((r) => server.close(r));
+        }
+      });
+    }
+  });
+
+  it('--open-hosts: that address goes through the veth, the rest still through the tunnel', async () => {
+    await startHttpServer(world.base, [world.peerIp], 8081);
+    const ns = await makeClientNs(prefix, index + 13);
+    const undo = await connectThroughHost(runner, `${prefix}o`, ns.record.hostVeth, world.hostVeth);
+    // the "internet host" (the peer's veth side) routes replies back through the host (no NAT here)
+    await runner.run('ip', ['-n', world.nsName, 'route', 'add', ns.record.subnet, 'via', world.hostIp]);
+    let state: Record<string, unknown> = {};
+    try {
+      const up = await backend.up(ctx(ns, baseOptions({ openHosts: [world.peerIp] })));
+      state = up.state;
+      const direct = await nsCurl(ns.record.name, `http://${world.peerIp}:8081/`);
+      expect(direct.body.trim()).toBe(`vopono-peer ${ns.record.nsIp}`); // came over the veth, not the tunnel
+      const tunneled = await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`);
+      expect(tunneled.body.trim()).toBe(`vopono-peer ${world.clientTunnelIp}`);
+    } finally {
+      await backend.down(ns.record, state, runner);
+      await runner.run('ip', ['-n', world.nsName, 'route', 'del', ns.record.subnet]).catch(() => undefined);
+      await undo();
+      await ns.destroy();
+    }
   });
 });
