@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
-import { run, type RunResult } from '../../helpers/run.js';
+import { run, sleep, type RunResult } from '../../helpers/run.js';
+import { readFileSync } from 'node:fs';
 import { createUser, type TestUser } from '../../helpers/users.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
 import { createOpenvpnWorld, guardWorld, type OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
@@ -130,5 +131,57 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/AUTH_FAILED/);
     await expectClean(d.prefix);
+  });
+
+  it('WireGuard: -f from host loopback, -o from the peer, --postup/--predown as the user', async () => {
+    userFile('wg-ports.conf', wg.clientConfig);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const app = `let n = 0; const s = require('node:http').createServer((q, r) => { r.end('app ' + q.socket.remoteAddress.replace(/^::ffff:/, '') + '\\n'); if (++n === 2) setTimeout(() => process.exit(0), 50); }); s.listen(${port}); setTimeout(() => process.exit(3), 20000);`;
+    const pending = vopono([
+      'exec',
+      '--custom',
+      '~/wg-ports.conf',
+      '-f',
+      String(port),
+      '-o',
+      String(port),
+      '--postup',
+      'echo "postup $(id -u) $VOPONO_NS" > ~/hooks.out',
+      '--predown',
+      'echo "predown $(id -u) $VOPONO_NS_IP" >> ~/hooks.out',
+      '--',
+      '/usr/bin/node',
+      '-e',
+      app,
+    ]);
+    const get = async (argv: string[]): Promise<string | undefined> => {
+      for (let i = 0; i < 100; i++) {
+        const r = await run(argv[0]!, argv.slice(1), { timeoutMs: 5000 });
+        if (r.code === 0) return r.stdout.trim();
+        await sleep(100);
+      }
+      return undefined;
+    };
+    const viaForward = await get(['curl', '-sS', '--max-time', '2', `http://127.0.0.1:${port}/`]);
+    const fromPeer = await get([
+      'ip',
+      'netns',
+      'exec',
+      wg.nsName,
+      'curl',
+      '-sS',
+      '--max-time',
+      '2',
+      `http://${wg.clientTunnelIp}:${port}/`,
+    ]);
+    const r = await pending;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(viaForward).toMatch(/^app 10\./); // from the host's veth address (the daemon's proxy)
+    expect(fromPeer).toBe(`app ${wg.tunnelIp}`);
+    await expectClean(d.prefix);
+    const hooks = readFileSync(join(user.home, 'hooks.out'), 'utf8').trim().split('\n');
+    expect(hooks[0]).toMatch(new RegExp(`^postup ${user.uid} ${d.prefix}`));
+    expect(hooks[1]).toMatch(new RegExp(`^predown ${user.uid} 10\\.`));
   });
 });
