@@ -39,12 +39,21 @@ export function register(program: Command): void {
         process.stderr.write(`vopono: unknown shell '${shell}' (choose ${SHELLS.join(', ')})\n`);
         process.exit(2);
       }
-      const script = completionScript(shell, describe(await fullProgram()));
+      const script = completionScript(shell, describe(await fullProgram(), await knownValues()));
       if (opts.output !== undefined) {
         const { writeFileSync } = await import('node:fs');
         writeFileSync(opts.output, script);
       } else process.stdout.write(script);
     });
+}
+
+/** Provider names from the catalogue (none and custom included), the protocols vopono runs. */
+export async function knownValues(): Promise<KnownValues> {
+  const { PROVIDERS } = await import('../../providers/registry.js');
+  return {
+    providers: [...new Set(PROVIDERS.map((p) => p.name))],
+    protocols: ['wireguard', 'openvpn'],
+  };
 }
 
 function isShell(s: string): s is Shell {
@@ -90,12 +99,21 @@ export interface TreeSpec {
 
 const HELP: OptSpec = { short: '-h', long: '--help', description: 'display help', value: 'none' };
 
-function optSpec(o: Option): OptSpec {
+/** Values known without asking anyone: provider names (the catalogue) and protocols. */
+export interface KnownValues {
+  providers: string[];
+  protocols: string[];
+}
+
+function optSpec(o: Option, known: KnownValues): OptSpec {
   const takes = o.required || o.optional;
   const name = (o.long ?? o.short ?? '').replace(/^-+/, '');
   let value: OptSpec['value'] = 'none';
+  let choices = o.argChoices ? [...o.argChoices] : [];
+  if (takes && choices.length === 0 && name === 'provider') choices = known.providers;
+  if (takes && choices.length === 0 && name === 'protocol') choices = known.protocols;
   if (takes) {
-    if (o.argChoices && o.argChoices.length > 0) value = 'choice';
+    if (choices.length > 0) value = 'choice';
     else if (/(^|-)(dir|directory|state-dir)$/.test(name)) value = 'dir';
     else if (/(custom|config|file|socket|path|output|conf)/.test(name)) value = 'file';
     else value = 'value';
@@ -103,7 +121,7 @@ function optSpec(o: Option): OptSpec {
   const spec: OptSpec = { description: firstLine(o.description), value };
   if (o.short) spec.short = o.short;
   if (o.long) spec.long = o.long;
-  if (value === 'choice' && o.argChoices) spec.choices = [...o.argChoices];
+  if (value === 'choice') spec.choices = choices;
   return spec;
 }
 
@@ -111,7 +129,7 @@ function firstLine(s: string): string {
   return (s.split('\n')[0] ?? '').trim();
 }
 
-export function describe(program: Command): TreeSpec {
+export function describe(program: Command, known: KnownValues = { providers: [], protocols: [] }): TreeSpec {
   const commands: CmdSpec[] = program.commands.map((c) => {
     const args = c.registeredArguments;
     const first = args[0];
@@ -119,12 +137,15 @@ export function describe(program: Command): TreeSpec {
       name: c.name(),
       aliases: [...c.aliases()],
       description: firstLine(c.description()),
-      options: [...c.options.filter((o) => !o.hidden).map(optSpec), HELP],
+      options: [...c.options.filter((o) => !o.hidden).map((o) => optSpec(o, known)), HELP],
       runsCommand: c.name() === 'exec',
       argIsFile: first !== undefined && /(file|config|path)/i.test(first.name()),
     };
     if (first?.argChoices && first.argChoices.length > 0) spec.argChoices = [...first.argChoices];
     else if (c.name() === 'completions') spec.argChoices = [...SHELLS];
+    // sync/servers take a real provider, not the pseudo-providers
+    else if (first?.name() === 'provider' && known.providers.length > 0)
+      spec.argChoices = known.providers.filter((p) => p !== 'none' && p !== 'custom');
     return spec;
   });
   const global: OptSpec[] = [

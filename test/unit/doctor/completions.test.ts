@@ -10,6 +10,7 @@ import {
   completionScript,
   describe as describeTree,
   fullProgram,
+  knownValues,
 } from '../../../src/cli/commands/completions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vopono-compl-'));
@@ -115,6 +116,15 @@ describe('completions', () => {
     expect(run('vopono ')).toEqual(expect.arrayContaining(['exec', 'list', 'daemon', 'completions']));
     expect(run('vopono exec --pro')).toEqual(['--protocol', '--provider']);
     expect(run('vopono exec --protocol ')).toEqual(['openvpn', 'wireguard']);
+  });
+
+  it('bash: provider names and protocols from the catalogue, for exec -p and sync/servers', async () => {
+    const script = completionScript('bash', describeTree(await fullProgram(), await knownValues()));
+    expect(bashComplete(script, 'vopono exec -p mu')).toEqual(['mullvad']);
+    expect(bashComplete(script, 'vopono exec --provider c')).toEqual(['custom']);
+    expect(bashComplete(script, 'vopono exec -c w')).toEqual(['wireguard']);
+    expect(bashComplete(script, 'vopono sync m')).toEqual(['mozillavpn', 'mullvad']);
+    expect(bashComplete(script, 'vopono sync n')).toEqual(['nordvpn']); // not the pseudo-provider none
   });
 
   it("the real program: every subcommand appears in each shell's script", async () => {
