@@ -16,7 +16,10 @@ export function buildIndex(rows: readonly ServerRow[]): FilterIndex {
 }
 
 export function queryTerms(query: string): string[] {
-  return query.toLowerCase().split(/\s+/).filter((t) => t !== '');
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
 }
 
 /** Every row index when the query is empty; a fresh array each time. */

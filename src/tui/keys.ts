@@ -43,7 +43,7 @@ export const NO_KEY: KeyInfo = {
 };
 
 function printable(input: string, key: KeyInfo): boolean {
-  // eslint-disable-next-line no-control-regex
+   
   return input !== '' && !key.ctrl && !key.meta && !/[\u0000-\u001f\u007f]/.test(input);
 }
 
@@ -125,7 +125,8 @@ export function handleInput(state: () => TuiState & TuiActions, input: string, k
   for (const ch of input) {
     const code = ch.codePointAt(0) ?? 0;
     if (ch === '\r' || ch === '\n') handleKey(state(), '', { ...NO_KEY, return: true });
-    else if (ch === '\x7f' || ch === '\b') handleKey(state(), '', { ...NO_KEY, delete: ch === '\x7f', backspace: ch === '\b' });
+    else if (ch === '\x7f' || ch === '\b')
+      handleKey(state(), '', { ...NO_KEY, delete: ch === '\x7f', backspace: ch === '\b' });
     else if (ch === '\t') handleKey(state(), '', { ...NO_KEY, tab: true });
     else if (code < 0x20) handleKey(state(), String.fromCharCode(code + 96), { ...NO_KEY, ctrl: true });
     else handleKey(state(), ch, NO_KEY);

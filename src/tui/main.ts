@@ -32,7 +32,10 @@ export function defaultOptions(provider: string): ExecOptions {
  * Turns the form's request into the exec request, as `vopono exec` does (src/cli/exec-command.ts):
  * the provider's config is read here, as the user, and travels as content.
  */
-export async function toExecRequest(req: LaunchRequest, notice?: (msg: string) => void): Promise<ExecRequest> {
+export async function toExecRequest(
+  req: LaunchRequest,
+  notice?: (msg: string) => void,
+): Promise<ExecRequest> {
   const options: ExecOptions = { ...req.options };
   if (options.provider !== 'none') {
     const resolved = await resolveExecConfig({
@@ -68,7 +71,11 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     defaultOptions,
     async runExec(req, hooks) {
       const execReq = await toExecRequest(req, (m) => process.stderr.write(`vopono: ${m}\n`));
-      return runExecSession(execReq, { socketPath, onStarted: hooks.onStarted, onProgress: hooks.onProgress });
+      return runExecSession(execReq, {
+        socketPath,
+        onStarted: hooks.onStarted,
+        onProgress: hooks.onProgress,
+      });
     },
   });
   await handle.done;

@@ -25,7 +25,10 @@ export interface RunTuiOptions {
   connect(): Promise<DaemonConnection>;
   isUnavailable(err: unknown): boolean;
   /** The exec session of `vopono exec` (fd passing, raw mode, signals, sudo fallback). */
-  runExec(req: LaunchRequest, hooks: LaunchHooks & { onProgress?: (msg: string) => void }): Promise<ExitStatus>;
+  runExec(
+    req: LaunchRequest,
+    hooks: LaunchHooks & { onProgress?: (msg: string) => void },
+  ): Promise<ExitStatus>;
   defaultOptions(provider: string): ExecOptions;
   /** Where progress lines go while the TUI is stepped aside (default: stderr). */
   log?: (line: string) => void;
@@ -77,15 +80,18 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
     store.getState().setViewport(cols, rows);
     frames = new FrameWriter(stdout);
     if (!isInkStdout(frames)) throw new Error('frame writer is not a stream');
-    ink = render(<App store={store} uid={process.getuid?.() ?? -1} socketPath={opts.socketPath} now={Date.now} />, {
-      stdin: input,
-      stdout: frames,
-      stderr: process.stderr,
-      // debug: Ink hands every whole frame to the FrameWriter, which writes only changed lines
-      debug: true,
-      exitOnCtrlC: false,
-      patchConsole: false,
-    });
+    ink = render(
+      <App store={store} uid={process.getuid?.() ?? -1} socketPath={opts.socketPath} now={Date.now} />,
+      {
+        stdin: input,
+        stdout: frames,
+        stderr: process.stderr,
+        // debug: Ink hands every whole frame to the FrameWriter, which writes only changed lines
+        debug: true,
+        exitOnCtrlC: false,
+        patchConsole: false,
+      },
+    );
   };
 
   const unmount = async (): Promise<void> => {

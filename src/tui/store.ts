@@ -31,7 +31,15 @@ export interface LaunchTarget {
   server?: ServerRow;
 }
 
-export const FORM_FIELDS = ['command', 'config', 'killswitch', 'dns', 'keepAlive', 'forward', 'launch'] as const;
+export const FORM_FIELDS = [
+  'command',
+  'config',
+  'killswitch',
+  'dns',
+  'keepAlive',
+  'forward',
+  'launch',
+] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 export type TextField = 'command' | 'config' | 'dns' | 'forward';
 
@@ -59,7 +67,8 @@ export interface LastRun {
   pid?: number;
 }
 
-export type NamespaceRow = { kind: 'ns'; ns: NamespaceInfo } | { kind: 'app'; ns: NamespaceInfo; app: AppInfo };
+export type NamespaceRow =
+  { kind: 'ns'; ns: NamespaceInfo } | { kind: 'app'; ns: NamespaceInfo; app: AppInfo };
 
 export interface TuiState {
   view: View;
@@ -151,7 +160,15 @@ export function errorText(err: unknown): { text: string; hint?: string } {
 }
 
 function emptyForm(): FormState {
-  return { command: '', config: '', killswitch: true, dns: '', keepAlive: false, forward: '', focus: 'command' };
+  return {
+    command: '',
+    config: '',
+    killswitch: true,
+    dns: '',
+    keepAlive: false,
+    forward: '',
+    focus: 'command',
+  };
 }
 
 /** The fields of the launch form for a target, in order (the config file only for `custom`). */
@@ -355,7 +372,11 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
 
       toggleTab() {
         const s = get();
-        set({ view: s.view === 'namespaces' ? s.browseView : 'namespaces', help: false, stopPrompt: undefined });
+        set({
+          view: s.view === 'namespaces' ? s.browseView : 'namespaces',
+          help: false,
+          stopPrompt: undefined,
+        });
       },
 
       toggleHelp() {
@@ -385,7 +406,9 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
         const big = where === 'first' ? -1e9 : 1e9;
         if (s.view === 'launch') {
           const list = formFocusList(s);
-          set({ form: { ...s.form, focus: (where === 'first' ? list[0] : list[list.length - 1]) ?? 'command' } });
+          set({
+            form: { ...s.form, focus: (where === 'first' ? list[0] : list[list.length - 1]) ?? 'command' },
+          });
         } else get().move(big);
       },
 
@@ -575,12 +598,20 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
           set({
             lastRun: run,
             running: false,
-            notice: { kind: run.ok ? 'ok' : 'info', text: `${command}: ${run.result}${where}`, view: 'launch' },
+            notice: {
+              kind: run.ok ? 'ok' : 'info',
+              text: `${command}: ${run.result}${where}`,
+              view: 'launch',
+            },
           });
         } catch (err) {
           const e = errorText(err);
           run.result = 'failed';
-          set({ lastRun: run, running: false, notice: { kind: 'error', text: e.text, hint: e.hint, view: 'launch' } });
+          set({
+            lastRun: run,
+            running: false,
+            notice: { kind: 'error', text: e.text, hint: e.hint, view: 'launch' },
+          });
         }
       },
 
@@ -618,7 +649,8 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
           const r = await c.stop(pending.target);
           notify(
             'ok',
-            `stopped ${r.pids.length} app(s)` + (r.namespaces.length ? `, removed ${r.namespaces.join(', ')}` : ''),
+            `stopped ${r.pids.length} app(s)` +
+              (r.namespaces.length ? `, removed ${r.namespaces.join(', ')}` : ''),
             undefined,
             'namespaces',
           );

@@ -37,15 +37,15 @@ function keyHints(s: TuiState): string {
   if (s.stopPrompt) return 'y stop   any other key: cancel';
   switch (s.view) {
     case 'providers':
-      return '↑↓/jk move  Enter servers  Tab namespaces  ? help  q quit';
+      return 'up/dn/jk move  Enter servers  Tab namespaces  ? help  q quit';
     case 'servers':
       return s.filtering
-        ? 'type to filter  ↑↓ move  Enter choose  Esc done  Backspace erase'
-        : '↑↓/jk move  / filter  Enter choose  Esc back  Tab namespaces';
+        ? 'type to filter  up/dn move  Enter choose  Esc done  Backspace erase'
+        : 'up/dn/jk move  / filter  Enter choose  Esc back  Tab namespaces';
     case 'launch':
-      return '↑↓/Tab field  Space toggle  Enter launch  Esc back';
+      return 'up/dn/Tab field  Space toggle  Enter launch  Esc back';
     case 'namespaces':
-      return '↑↓/jk move  s stop  Enter launch here  Tab browse  ? help';
+      return 'up/dn/jk move  s stop  Enter launch here  Tab browse  ? help';
   }
 }
 
@@ -56,7 +56,7 @@ function daemonText(d: DaemonState, socketPath: string): { text: string; color?:
     case 'connected':
       return { text: `● daemon connected (${socketPath})`, color: 'green' };
     case 'absent':
-      return { text: `○ no daemon (${socketPath}): launches go through sudo`, color: "magenta" };
+      return { text: `○ no daemon (${socketPath}): launches go through sudo`, color: 'magenta' };
     case 'lost':
       return { text: '✗ daemon connection lost: reconnecting…', color: 'red' };
     case 'error':
@@ -107,7 +107,9 @@ export function App({ store, uid, socketPath, now }: AppProps) {
   else {
     switch (s.view) {
       case 'providers':
-        body = <ProvidersView providers={s.providers} selected={s.providerSel} width={width} height={height} />;
+        body = (
+          <ProvidersView providers={s.providers} selected={s.providerSel} width={width} height={height} />
+        );
         break;
       case 'servers':
         body = (
@@ -125,7 +127,14 @@ export function App({ store, uid, socketPath, now }: AppProps) {
         break;
       case 'launch':
         body = (
-          <LaunchView target={s.target} form={s.form} recent={s.recent} lastRun={s.lastRun} width={width} height={height} />
+          <LaunchView
+            target={s.target}
+            form={s.form}
+            recent={s.recent}
+            lastRun={s.lastRun}
+            width={width}
+            height={height}
+          />
         );
         break;
       case 'namespaces':
@@ -144,7 +153,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
     }
   }
   const d = daemonText(s.daemon, socketPath);
-  const last = s.lastRun ? `   last run: ${s.lastRun.result}` : "";
+  const last = s.lastRun ? `   last run: ${s.lastRun.result}` : '';
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <Title s={s} width={width} />

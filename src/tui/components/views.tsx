@@ -18,7 +18,13 @@ interface RowProps {
 /** One list row, padded to the full width so the selection bar is a steady full line. */
 export const Row = memo(function Row({ text, selected, dim, bold, color }: RowProps) {
   return (
-    <Text inverse={selected} dimColor={!selected && dim === true} bold={bold} color={selected ? undefined : color} wrap="truncate">
+    <Text
+      inverse={selected}
+      dimColor={!selected && dim === true}
+      bold={bold}
+      color={selected ? undefined : color}
+      wrap="truncate"
+    >
       {text}
     </Text>
   );
@@ -53,7 +59,12 @@ export const ProvidersView = memo(function ProvidersView(props: {
   const countW = 8;
   return (
     <Box flexDirection="column" height={height + 1}>
-      <Header text={fit(`  ${'provider'.padEnd(nameW)} ${'protocols'.padEnd(protoW)} ${'servers'.padStart(countW - 1)}  state`, width)} />
+      <Header
+        text={fit(
+          `  ${'provider'.padEnd(nameW)} ${'protocols'.padEnd(protoW)} ${'servers'.padStart(countW - 1)}  state`,
+          width,
+        )}
+      />
       {visible.map((p, i) => {
         const idx = start + i;
         const state = p.note ?? (p.synced ? 'synced' : `not synced: vopono sync ${p.name}`);
@@ -89,13 +100,18 @@ export const ServersView = memo(function ServersView(props: {
   const protoW = 10;
   const countryW = 14;
   const cityW = 14;
-  const filterText = filtering ? `/${filter}▌` : filter !== '' ? `/${filter}` : '/ to filter';
+  const filterText = filtering ? `/${filter}_` : filter !== '' ? `/${filter}` : '/ to filter';
   const head = `${props.provider}: ${matches.length} of ${servers.length}   ${filterText}`;
   return (
     <Box flexDirection="column" height={height + 1}>
       <Header text={fit(head, width)} />
       {rows.length === 0 ? (
-        <Text dimColor>{fit(filter !== '' ? `  no server matches "${filter}" (Esc clears the filter)` : '  no servers', width)}</Text>
+        <Text dimColor>
+          {fit(
+            filter !== '' ? `  no server matches "${filter}" (Esc clears the filter)` : '  no servers',
+            width,
+          )}
+        </Text>
       ) : (
         rows.map((s, i) => {
           const idx = start + i;
@@ -155,9 +171,10 @@ export const LaunchView = memo(function LaunchView(props: {
       continue;
     }
     if (f === 'killswitch' || f === 'keepAlive') value = form[f] ? '[x] on ' : '[ ] off';
-    else value = form[f] + (focused ? '▌' : '');
+    else value = form[f] + (focused ? '_' : '');
     const fieldW = Math.max(10, width - 16 - 2);
-    const body = f === 'killswitch' || f === 'keepAlive' ? `${value}   ${notes[f]}` : value === '' ? notes[f] : value;
+    const body =
+      f === 'killswitch' || f === 'keepAlive' ? `${value}   ${notes[f]}` : value === '' ? notes[f] : value;
     lines.push({
       key: f,
       text: fit(`${focused ? '>' : ' '} ${labels[f].padEnd(14)} ${fit(body, fieldW)}`, width),
@@ -166,7 +183,13 @@ export const LaunchView = memo(function LaunchView(props: {
     });
   }
   lines.push({ key: 'gap', text: '', selected: false });
-  if (recent.length > 0) lines.push({ key: 'rh', text: '  recent commands (Enter puts one in the form):', selected: false, dim: true });
+  if (recent.length > 0)
+    lines.push({
+      key: 'rh',
+      text: '  recent commands (Enter puts one in the form):',
+      selected: false,
+      dim: true,
+    });
   recent.forEach((c, i) => {
     const focused = form.focus === `recent:${i}`;
     lines.push({ key: `r${i}`, text: fit(`${focused ? '>' : ' '}   ${c}`, width), selected: focused });

@@ -126,7 +126,9 @@ export class PtyScreen {
         if (ok) resolve();
         else
           reject(
-            new Error(`screen never showed ${String(what)}${this.hasExited ? ' (program exited)' : ''}; it shows:\n${this.text()}`),
+            new Error(
+              `screen never showed ${String(what)}${this.hasExited ? ' (program exited)' : ''}; it shows:\n${this.text()}`,
+            ),
           );
       };
       const check = (): void => {

@@ -82,14 +82,14 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     s.write('\r');
     await s.waitFor(`mullvad: ${servers} of ${servers}`);
     s.write('/');
-    await s.waitFor('/▌');
+    await s.waitFor('/_');
     s.write('de');
-    await s.waitFor('mullvad: 6 of 30   /de▌');
+    await s.waitFor('mullvad: 6 of 30   /de_');
     s.write(' 003');
     await s.waitFor('mullvad: 1 of 30');
     expect(s.text()).toMatch(/> de-fra-wg-003 +wireguard/);
     s.write('\x7f\x7f\x7f\x7f');
-    await s.waitFor('mullvad: 6 of 30   /de▌');
+    await s.waitFor('mullvad: 6 of 30   /de_');
     s.write('j');
     await s.waitFor('mullvad: 0 of 30');
     expect(s.text()).toContain('no server matches "dej"');
@@ -117,7 +117,7 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     await s.waitFor('Launch in none (a namespace without a VPN)');
     const command = "env PS1='INNER$ ' bash --norc --noprofile";
     s.write(command);
-    await s.waitFor(`Command        ${command}▌`);
+    await s.waitFor(`Command        ${command}_`);
 
     // ---- launch: the TUI steps aside, bash owns the terminal ----
     s.write('\r');
@@ -150,7 +150,7 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     let text = s.text();
     expect(text).toContain(`• ${command}: exit 4 in ${d.prefix}`);
     expect(text).toContain('Launch in none (a namespace without a VPN)');
-    expect(text).toContain(`Command        ${command}▌`);
+    expect(text).toContain(`Command        ${command}_`);
     expect(text).toContain('last run: exit 4');
     expect(s.lines()).toHaveLength(30);
     expect(s.lines()[0]).toMatch(/\? help {2}q quit$/);
@@ -159,9 +159,9 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
 
     // every key typed after the return reaches the TUI, none is eaten by the finished session
     s.write('\x7f'.repeat(command.length));
-    await s.waitFor(/Command {8}▌/);
+    await s.waitFor(/Command {8}_/);
     s.write('echo typed-after-return');
-    await s.waitFor('Command        echo typed-after-return▌');
+    await s.waitFor('Command        echo typed-after-return_');
     s.write('\x1b');
     await s.waitFor(/> none +none/);
     expect(s.text()).toMatch(/> none/);
@@ -244,7 +244,7 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
       }),
     });
     screen = s;
-    await s.waitFor(`○ no daemon (${join(stateDir, "none.sock")}): launches go through sudo`, 15_000);
+    await s.waitFor(`○ no daemon (${join(stateDir, 'none.sock')}): launches go through sudo`, 15_000);
     s.write('\r');
     await s.waitFor('mullvad: 30 of 30');
     s.write('/zrh 5');

@@ -32,7 +32,7 @@ async function keys(stdin: { write(s: string): void }, ...seq: string[]): Promis
 }
 
 function frame(r: { lastFrame(): string | undefined }): string {
-  // eslint-disable-next-line no-control-regex
+   
   return (r.lastFrame() ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 }
 
@@ -53,7 +53,7 @@ describe('TUI components (ink-testing-library)', () => {
     expect(frame(r)).toMatch(/mullvad: 300 of 300/);
     await keys(r.stdin, '/', 'z', 'u', 'r');
     let f = frame(r);
-    expect(f).toMatch(/mullvad: 50 of 300 +\/zur▌/);
+    expect(f).toMatch(/mullvad: 50 of 300 +\/zur_/);
     expect(f).toContain('ch-zrh-wg-0005');
     expect(f).not.toContain('se-got');
     await keys(r.stdin, KEY.down, KEY.enter);
@@ -61,14 +61,16 @@ describe('TUI components (ink-testing-library)', () => {
     expect(f).toMatch(/Launch in mullvad \/ ch-zrh-ovpn-0011 \(openvpn\)/);
     expect(f).toMatch(/Killswitch +\[x\] on/);
     await keys(r.stdin, 'v', 'i', 'm');
-    expect(frame(r)).toMatch(/> Command +vim▌/);
+    expect(frame(r)).toMatch(/> Command +vim_/);
     r.unmount();
   });
 
   it('shows an error in place with its hint', async () => {
     const r = await setup(fakeDeps({ daemon: false }));
     await keys(r.stdin, 'j', KEY.enter);
-    expect(frame(r)).toContain('✗ protonvpn is not synced yet: its server list is missing.  (run: vopono sync protonvpn)');
+    expect(frame(r)).toContain(
+      '✗ protonvpn is not synced yet: its server list is missing.  (run: vopono sync protonvpn)',
+    );
     r.unmount();
   });
 
@@ -79,7 +81,9 @@ describe('TUI components (ink-testing-library)', () => {
     await keys(r.stdin, KEY.tab);
     let f = frame(r);
     expect(f).toContain('[2 Namespaces (2)]');
-    expect(f).toMatch(/> vo_mv_a {2}mullvad\/se-got-wg-0000 {2}wireguard, handshake 12s ago, 10\.0\.0\.1:51820 {2}up 1m 05s/);
+    expect(f).toMatch(
+      /> vo_mv_a {2}mullvad\/se-got-wg-0000 {2}wireguard, handshake 12s ago, 10\.0\.0\.1:51820 {2}up 1m 05s/,
+    );
     expect(f).toMatch(/4321 +5s {2}bash -l/);
     expect(f).toMatch(/vo_mv_b .* uid 1001/);
     await keys(r.stdin, 's');
@@ -187,7 +191,9 @@ describe('FrameWriter', () => {
     const w = new FrameWriter(t);
     w.write('a\nb\nc\nd');
     expect(t.out).toHaveLength(1);
-    expect(t.out[0]).toBe('\x1b[?2026h\x1b[H\x1b[2J\x1b[1;1H\x1b[2Ka\x1b[2;1H\x1b[2Kb\x1b[3;1H\x1b[2Kc\x1b[4;1H\x1b[2Kd\x1b[?2026l');
+    expect(t.out[0]).toBe(
+      '\x1b[?2026h\x1b[H\x1b[2J\x1b[1;1H\x1b[2Ka\x1b[2;1H\x1b[2Kb\x1b[3;1H\x1b[2Kc\x1b[4;1H\x1b[2Kd\x1b[?2026l',
+    );
     w.write('a\nB\nc\nd');
     expect(t.out[1]).toBe('\x1b[?2026h\x1b[2;1H\x1b[2KB\x1b[?2026l');
     w.write('a\nB\nc\nd');

@@ -21,7 +21,15 @@ export function makeServers(provider: string, n: number): ServerRow[] {
     const [country, city, code] = COUNTRIES[i % COUNTRIES.length]!;
     const protocol = Math.floor(i / COUNTRIES.length) % 2 === 0 ? 'wireguard' : 'openvpn';
     const name = `${code}-${protocol === 'wireguard' ? 'wg' : 'ovpn'}-${String(i).padStart(4, '0')}`;
-    out.push({ provider, protocol, name, file: `/cfg/${provider}/${protocol}/${name}.conf`, country, city, host: `${name}.example.net` });
+    out.push({
+      provider,
+      protocol,
+      name,
+      file: `/cfg/${provider}/${protocol}/${name}.conf`,
+      country,
+      city,
+      host: `${name}.example.net`,
+    });
   }
   return out;
 }
@@ -29,7 +37,14 @@ export function makeServers(provider: string, n: number): ServerRow[] {
 export const PROVIDERS: ProviderSummary[] = [
   { name: 'mullvad', aliases: ['mv'], protocols: ['wireguard', 'openvpn'], synced: true, serverCount: 300 },
   { name: 'protonvpn', aliases: ['pr'], protocols: ['openvpn'], synced: false, serverCount: 0 },
-  { name: 'custom', aliases: ['custom'], protocols: ['wireguard', 'openvpn'], synced: true, serverCount: 0, note: 'your own config' },
+  {
+    name: 'custom',
+    aliases: ['custom'],
+    protocols: ['wireguard', 'openvpn'],
+    synced: true,
+    serverCount: 0,
+    note: 'your own config',
+  },
   { name: 'none', aliases: ['none'], protocols: ['none'], synced: true, serverCount: 0, note: 'no VPN' },
 ];
 
@@ -130,7 +145,12 @@ export function fakeDeps(opts: { daemon?: boolean; uid?: number; servers?: numbe
   return deps;
 }
 
-export function ns(name: string, owner: number, pids: number[], extra: Partial<NamespaceInfo> = {}): NamespaceInfo {
+export function ns(
+  name: string,
+  owner: number,
+  pids: number[],
+  extra: Partial<NamespaceInfo> = {},
+): NamespaceInfo {
   return {
     name,
     owner,

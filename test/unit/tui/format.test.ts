@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildIndex, filterRows } from '../../../src/tui/filter.js';
-import { describeExit, fit, formatDuration, parsePorts, splitCommand, windowStart } from '../../../src/tui/format.js';
+import {
+  describeExit,
+  fit,
+  formatDuration,
+  parsePorts,
+  splitCommand,
+  windowStart,
+} from '../../../src/tui/format.js';
 import { makeServers } from './fixtures.js';
 
 describe('splitCommand', () => {
@@ -10,7 +17,11 @@ describe('splitCommand', () => {
     expect(splitCommand(`echo 'a b' "c \\"d\\"" e\\ f ''`)).toEqual(['echo', 'a b', 'c "d"', 'e f', '']);
   });
   it('hands shell syntax to sh -c', () => {
-    expect(splitCommand('curl -s ifconfig.co | head -1')).toEqual(['/bin/sh', '-c', 'curl -s ifconfig.co | head -1']);
+    expect(splitCommand('curl -s ifconfig.co | head -1')).toEqual([
+      '/bin/sh',
+      '-c',
+      'curl -s ifconfig.co | head -1',
+    ]);
     expect(splitCommand('echo "$HOME"')).toEqual(['/bin/sh', '-c', 'echo "$HOME"']);
     expect(splitCommand("echo '$HOME'")).toEqual(['echo', '$HOME']);
   });
@@ -34,7 +45,7 @@ describe('helpers', () => {
   });
   it('fits text to a width and keeps the selection in the window', () => {
     expect(fit('abc', 5)).toBe('abc  ');
-    expect(fit('abcdef', 4)).toBe('abc…');
+    expect(fit('abcdef', 4)).toBe('abc~');
     expect(windowStart(0, 100, 10)).toBe(0);
     expect(windowStart(50, 100, 10)).toBe(45);
     expect(windowStart(99, 100, 10)).toBe(90);
@@ -51,7 +62,17 @@ describe('filterRows', () => {
     for (const i of m) expect(rows[i]).toMatchObject({ city: 'Tokyo', protocol: 'openvpn' });
   });
   it('gives the same result incrementally as from scratch, also when a word is extended or added', () => {
-    const queries = ['s', 'se', 'se-', 'se-g', 'se-got w', 'se-got wg', 'se-got wg 1', 'se-got wg 12', 'se-got wg 12 example'];
+    const queries = [
+      's',
+      'se',
+      'se-',
+      'se-g',
+      'se-got w',
+      'se-got wg',
+      'se-got wg 1',
+      'se-got wg 12',
+      'se-got wg 12 example',
+    ];
     let prev = { query: '', matches: filterRows(index, '') };
     for (const q of queries) {
       const inc = filterRows(index, q, prev);

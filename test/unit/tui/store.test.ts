@@ -45,7 +45,10 @@ describe('tui store: daemon connection', () => {
     press(store, 'j');
     press(store, 'j');
     press(store, 'j');
-    expect(namespaceRows(store.getState().namespaces)[store.getState().nsSel]).toMatchObject({ kind: 'ns', ns: { name: 'vo_mv_b' } });
+    expect(namespaceRows(store.getState().namespaces)[store.getState().nsSel]).toMatchObject({
+      kind: 'ns',
+      ns: { name: 'vo_mv_b' },
+    });
     // a namespace before it goes away: the selection follows vo_mv_b
     c.push([ns('vo_mv_b', 1000, [20])]);
     expect(store.getState().nsSel).toBe(0);
@@ -199,11 +202,17 @@ describe('tui store: launch', () => {
     expect(deps.launches).toHaveLength(0);
     expect(store.getState().notice).toMatchObject({ kind: 'error', text: 'type a command to run' });
     typeText(store, 'true');
-    const err = Object.assign(new Error('sudo: a password is required'), { hint: 'start the daemon, or allow sudo' });
+    const err = Object.assign(new Error('sudo: a password is required'), {
+      hint: 'start the daemon, or allow sudo',
+    });
     deps.nextExit = err;
     press(store, '', ENTER);
     await tick();
-    expect(store.getState().notice).toMatchObject({ kind: 'error', text: 'sudo: a password is required', hint: 'start the daemon, or allow sudo' });
+    expect(store.getState().notice).toMatchObject({
+      kind: 'error',
+      text: 'sudo: a password is required',
+      hint: 'start the daemon, or allow sudo',
+    });
     for (let i = 0; i < 4; i++) press(store, '', DOWN);
     expect(store.getState().form.focus).toBe('forward');
     typeText(store, '99999');
@@ -225,7 +234,11 @@ describe('tui store: launch', () => {
     typeText(store, '~/wg0.conf');
     press(store, '', ENTER);
     await tick();
-    expect(deps.launches[0]).toMatchObject({ argv: ['curl', 'ifconfig.co'], customPath: '~/wg0.conf', options: { provider: 'custom' } });
+    expect(deps.launches[0]).toMatchObject({
+      argv: ['curl', 'ifconfig.co'],
+      customPath: '~/wg0.conf',
+      options: { provider: 'custom' },
+    });
   });
 
   it('recent commands can be picked back into the form', async () => {
@@ -272,7 +285,11 @@ describe('tui store: stop', () => {
     press(store, 's');
     press(store, 'y');
     await tick();
-    expect(store.getState().notice).toMatchObject({ kind: 'error', text: 'no such app', hint: 'it may have exited' });
+    expect(store.getState().notice).toMatchObject({
+      kind: 'error',
+      text: 'no such app',
+      hint: 'it may have exited',
+    });
   });
 
   it('Enter on a namespace opens the launch form for its provider and server', async () => {
@@ -283,7 +300,10 @@ describe('tui store: stop', () => {
     press(store, '', ENTER);
     const s = store.getState();
     expect(s.view).toBe('launch');
-    expect(s.target).toMatchObject({ provider: 'mullvad', server: { name: 'se-got-wg-0000', protocol: 'wireguard' } });
+    expect(s.target).toMatchObject({
+      provider: 'mullvad',
+      server: { name: 'se-got-wg-0000', protocol: 'wireguard' },
+    });
   });
 });
 
