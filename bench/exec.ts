@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { connectSocket, Conversation } from '../src/cli/client.js';
 import {
   buildMono,
+  cpuTime,
   dist,
   emit,
   log,
@@ -65,6 +66,59 @@ async function warmExec(d: BenchDaemon, ns: string): Promise<void> {
         : ''),
     target: '≤ node -e 0 + 25 ms',
     verdict: v <= n + 25 ? 'pass' : 'miss',
+  });
+}
+
+/**
+ * Where the CLI's start-up goes: CPU time (user+sys, steadier than wall time on a busy machine)
+ * of node alone, of loading each heavy dependency the exec path loads, of `vopono exec --help`
+ * (commander and the exec command module) and of the whole warm exec.
+ */
+async function startupBreakdown(d: BenchDaemon, ns: string): Promise<void> {
+  const node = process.execPath;
+  const imp = (m: string): string[] => ['--input-type=module', '-e', `await import(${JSON.stringify(m)})`];
+  const cmds: [string, string[], NodeJS.ProcessEnv?][] = [
+    ['node -e 0', ['-e', '0']],
+    ['node + import koffi', imp('koffi')],
+    ['node + import msgpackr', imp('msgpackr')],
+    ['node + import commander', imp('commander')],
+    ['vopono exec --help', [d.cli[1]!, 'exec', '--help']],
+    [
+      'vopono exec -- true (warm)',
+      [d.cli[1]!, 'exec', '--custom-netns-name', ns, '-p', 'none', '--', 'true'],
+    ],
+    // msgpackr's native extension (msgpackr-extract, found through detect-libc) turned off
+    [
+      '  same, msgpackr native off',
+      [d.cli[1]!, 'exec', '--custom-netns-name', ns, '-p', 'none', '--', 'true'],
+      { ...d.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' },
+    ],
+  ];
+  const cpu: Record<string, number[]> = {};
+  const wall: Record<string, number[]> = {};
+  const n = Math.max(10, Math.floor(RUNS / 2));
+  for (let i = 0; i < n + 2; i++)
+    for (const [label, args, env] of cmds) {
+      const r = await cpuTime(node, args, { env: env ?? d.env, cwd: d.snapshot });
+      if (i < 2) continue;
+      (cpu[label] ??= []).push(r.cpu);
+      (wall[label] ??= []).push(r.wall);
+    }
+  const base = median(cpu['node -e 0']!);
+  log(`  start-up breakdown (median of ${n}; CPU = user+sys of the process; "+" is over node -e 0):`);
+  for (const [label] of cmds) {
+    const c = median(cpu[label]!);
+    log(
+      `    ${label.padEnd(28)} CPU ${ms(c).padStart(9)} (+${ms(c - base)})   wall ${ms(median(wall[label]!)).padStart(9)}`,
+    );
+  }
+  const full = median(cpu['vopono exec -- true (warm)']!);
+  emit({
+    figure: 'warm exec, CPU time of the CLI process',
+    measured: `${ms(full)} (node -e 0 + ${ms(full - base)})`,
+    baseline: `node -e 0 ${ms(base)} CPU`,
+    target: '(diagnostic for the figure above)',
+    verdict: 'info',
   });
 }
 
@@ -175,6 +229,7 @@ await main('exec', async () => {
     if (made.code !== 0) throw new Error(`--create-netns-only failed: ${made.stderr}`);
     log(`  namespace ${ns} created in ${ms(made.ms)} (whole CLI, cold)`);
     await warmExec(d, ns);
+    await startupBreakdown(d, ns);
     await connectToExec(d, ns, dir);
     const stopped = await d.vopono(['stop', ns]);
     if (stopped.code !== 0) throw new Error(`vopono stop failed: ${stopped.stderr}`);

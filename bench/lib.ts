@@ -3,10 +3,19 @@
 // result rows every bench prints (and hands to bench/run.ts through VOPONO_BENCH_RESULTS).
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import type { ExecOptions } from '../src/protocol/messages.js';
-import { dirname, join } from 'node:path';
-import { clientCli, leftovers } from '../test/helpers/daemon.js';
+import { join } from 'node:path';
+import { leftovers, REPO } from '../test/helpers/daemon.js';
 import { run, sleep, waitFor } from '../test/helpers/run.js';
 
 export { run, sleep, waitFor };
@@ -201,12 +210,54 @@ export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
   ...extra,
 });
 
+const RTIME_C = `#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  pid_t pid = fork();
+  if (pid == 0) { execvp(argv[1], argv + 1); _exit(127); }
+  int st; struct rusage ru;
+  if (wait4(pid, &st, 0, &ru) < 0) return 125;
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  double cpu = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+  double wall = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+  fprintf(stderr, "\\nRTIME %.3f %.3f\\n", cpu, wall);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+`;
+
+let rtimePath: string | undefined;
+
+/** CPU time (user+sys, ms) and wall time of one process, by a tiny wait4 wrapper built with cc. */
+export async function cpuTime(
+  file: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): Promise<{ cpu: number; wall: number }> {
+  if (!rtimePath) {
+    const dir = mkdtempSync('/tmp/vopono-bench-rtime-');
+    writeFileSync(join(dir, 'rtime.c'), RTIME_C);
+    execFileSync('cc', ['-O2', '-o', join(dir, 'rtime'), join(dir, 'rtime.c')]);
+    rtimePath = join(dir, 'rtime');
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const r = await timeProcess(rtimePath, [file, ...args], opts);
+  const m = /RTIME ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  if (r.code !== 0 || !m)
+    throw new Error(`${file} ${args.join(' ')} failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
+  return { cpu: Number(m[1]), wall: Number(m[2]) };
+}
+
 // ---------------------------------------------------------------- the daemon under test
 
 export interface BenchDaemon {
   /** node + the snapshot's dist/vopono.js: argv prefix for the CLI. */
   cli: string[];
-  /** root of the dist/ snapshot (dist/, node_modules/ of the native modules). */
+  /** root of the dist/ snapshot (node_modules/.vopono-bench-PID, holding dist/). */
   snapshot: string;
   socketPath: string;
   prefix: string;
@@ -275,12 +326,40 @@ export async function forceClean(prefix: string): Promise<string[]> {
   return left;
 }
 
+let snapshotDir: string | undefined;
+
+/**
+ * A copy of dist/ taken now, so a build by someone else during the run cannot swap code under the
+ * daemon or the CLI. It sits in node_modules/.vopono-bench-PID/dist so that packages resolve from
+ * the project's node_modules exactly as from dist/ (all of msgpackr's and koffi's optional parts).
+ */
+export function distSnapshot(): string {
+  if (snapshotDir) return snapshotDir;
+  const dir = join(REPO, 'node_modules', `.vopono-bench-${process.pid}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!existsSync(join(REPO, 'dist', 'vopono.js')))
+        throw new Error('dist/ is missing: run `npm run build` first');
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
+      break;
+    } catch (err) {
+      // a build swapping dist/ in at this moment: try again shortly
+      if (attempt >= 20) throw err;
+      execFileSync('sleep', ['0.25']);
+    }
+  }
+  snapshotDir = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** nodeArgs: extra flags for the daemon's node (also from BENCH_DAEMON_NODE_ARGS, space-separated). */
 export async function startBenchDaemon(opts: { nodeArgs?: string[] } = {}): Promise<BenchDaemon> {
   installSignalHandlers();
   const nodeArgs = opts.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const cliPath = clientCli();
-  const snapshot = dirname(dirname(cliPath));
+  const snapshot = distSnapshot();
+  const cliPath = join(snapshot, 'dist', 'vopono.js');
   const prefix = benchPrefix();
   const pool = await freePool();
   const dir = mkdtempSync('/tmp/vopono-bench-');
