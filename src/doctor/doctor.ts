@@ -23,6 +23,8 @@ export interface DoctorOptions {
   sys?: System;
   /** Called as each check finishes (for live output). */
   onCheck?: (c: CheckResult) => void;
+  /** Progress of the slow self-test steps (text mode prints them to stderr). */
+  onProgress?: (message: string) => void;
   launcher?: () => Promise<string | undefined>;
 }
 
@@ -85,6 +87,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
       for (const c of await runSelfTest({
         socketPath: o.socketPath,
         daemonReachable: daemon.reachable && !('error' in daemon && daemon.error),
+        ...(o.onProgress ? { log: o.onProgress } : {}),
       }))
         add(c);
     }

@@ -117,6 +117,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<CheckResult[]> {
   const extra: (() => Promise<unknown>)[] = [];
   try {
     // 1. through the tunnel
+    log('running an app through the tunnel');
     const url = `http://${w.domain}:${w.httpPort}/`;
     const up = await t.exec([process.execPath, '-e', PROBE, 'up', url, w.domain]);
     const res = parseProbe(up.stdout);
@@ -186,6 +187,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<CheckResult[]> {
         `  iifname "${w.base.peerVeth}" ip daddr ${tunNet} counter\n  iifname "${w.base.peerVeth}" ip6 daddr ${tunNet6} counter\n }\n}\n`,
     });
     const { stopProcess } = await import('../daemon/vpn/process.js');
+    log("stopping the peer's wireguard-go; the app must now reach nothing");
     await stopProcess(w.wgPid, ['wireguard-go'], 3000);
     const down = await t.exec([
       process.execPath,
@@ -243,6 +245,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<CheckResult[]> {
     out.push(result('selftest.error', 'self-test', 'fail', e instanceof Error ? e.message : String(e)));
   } finally {
     for (const f of extra.reverse()) await f();
+    log('cleaning up');
     const errors = await t.cleanup();
     out.push(
       errors.length === 0

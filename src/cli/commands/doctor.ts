@@ -26,6 +26,9 @@ export function register(program: Command): void {
       const report = await runDoctor({
         socketPath: defaultSocketPath(opts.socket),
         selfTest: opts.selfTest,
+        onProgress: (m) => {
+          if (!opts.json) process.stderr.write(`       ... ${m}\n`);
+        },
         onCheck: (c) => {
           if (!opts.json) process.stdout.write(renderCheck(c, color));
         },
