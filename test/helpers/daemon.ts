@@ -2,35 +2,24 @@
 // address pool, and proves at stop that it left nothing behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeClientCopy, REPO } from './client-copy.js';
 import { run, sleep, waitFor } from './run.js';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-let clientDir: string | undefined;
+export { REPO };
 
 /**
- * A copy of the built CLI that any user can read (the checkout may sit under /root). It holds
- * dist/ and the native modules the client needs.
+ * The built CLI as any user can run it: the run's shared copy (made by global-setup.ts), or, when
+ * run outside vitest (bench/), a copy of its own removed when the process exits.
  */
 export function clientCli(): string {
-  if (clientDir) return join(clientDir, 'dist', 'vopono.js');
-  if (!existsSync(join(REPO, 'dist', 'vopono.js')))
-    throw new Error('dist/ is missing: run `npm run build` first');
-  clientDir = mkdtempSync('/tmp/vopono-cli-');
-  chmodSync(clientDir, 0o755);
-  cpSync(join(REPO, 'dist'), join(clientDir, 'dist'), { recursive: true });
-  for (const m of ['koffi', '@koromix', 'node-pty', 'msgpackr'])
-    if (existsSync(join(REPO, 'node_modules', m)))
-      cpSync(join(REPO, 'node_modules', m), join(clientDir, 'node_modules', m), {
-        recursive: true,
-        dereference: true,
-      });
-  cpSync(join(REPO, 'package.json'), join(clientDir, 'package.json'));
-  process.on('exit', () => rmSync(clientDir!, { recursive: true, force: true }));
-  return join(clientDir, 'dist', 'vopono.js');
+  const shared = process.env.VOPONO_TEST_CLIENT_DIR;
+  if (shared && existsSync(join(shared, 'dist', 'vopono.js'))) return join(shared, 'dist', 'vopono.js');
+  const dir = makeClientCopy();
+  process.env.VOPONO_TEST_CLIENT_DIR = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'dist', 'vopono.js');
 }
 
 export interface TestDaemon {
