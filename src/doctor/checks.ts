@@ -288,7 +288,43 @@ export function subjectOf(sys: System): Subject {
 // ---------------------------------------------------------------------------------------------
 // The daemon's socket.
 
-export function socketCheck(socketPath: string, st: FileInfo | undefined): CheckResult {
+/** How the daemon is (or would be) started here. */
+export interface ServiceManager {
+  /** systemd is PID 1. */
+  systemd: boolean;
+  /** Where vopono.socket is installed, if anywhere. */
+  socketUnit?: string;
+}
+
+const UNIT_DIRS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/usr/local/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+];
+
+export function serviceManager(sys: System): ServiceManager {
+  const systemd = sys.stat('/run/systemd/system')?.kind === 'dir';
+  const unit = UNIT_DIRS.map((d) => `${d}/vopono.socket`).find((p) => sys.stat(p) !== undefined);
+  return unit === undefined ? { systemd } : { systemd, socketUnit: unit };
+}
+
+/** The command that starts the daemon on this machine. */
+export function startFix(sm: ServiceManager, socketPath: string): string {
+  const custom = socketPath !== '/run/vopono.sock';
+  if (custom) return `start a daemon on that socket: sudo vopono daemon --socket ${socketPath}`;
+  if (sm.systemd && sm.socketUnit) return 'sudo systemctl enable --now vopono.socket';
+  if (sm.systemd)
+    return 'install the units (sudo ./scripts/install.sh in a checkout), then: sudo systemctl enable --now vopono.socket';
+  return 'systemd is not running here; start the daemon yourself: sudo vopono daemon &';
+}
+
+export function socketCheck(
+  socketPath: string,
+  st: FileInfo | undefined,
+  sm: ServiceManager = { systemd: true, socketUnit: '/etc/systemd/system/vopono.socket' },
+): CheckResult {
   const title = 'daemon socket';
   if (!st) {
     return result(
@@ -296,7 +332,7 @@ export function socketCheck(socketPath: string, st: FileInfo | undefined): Check
       title,
       'fail',
       `no daemon socket at ${socketPath} (the daemon is not running)`,
-      'sudo systemctl enable --now vopono.socket   (without systemd: `sudo vopono daemon &`)',
+      startFix(sm, socketPath),
     );
   }
   if (st.kind !== 'socket') {
@@ -305,7 +341,7 @@ export function socketCheck(socketPath: string, st: FileInfo | undefined): Check
       title,
       'fail',
       `${socketPath} exists but is not a socket`,
-      `remove it (sudo rm ${socketPath}) and start the daemon: sudo systemctl restart vopono.socket`,
+      `remove it (sudo rm ${socketPath}), then: ${startFix(sm, socketPath)}`,
     );
   }
   return result('daemon.socket', title, 'pass', socketPath);

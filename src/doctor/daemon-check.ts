@@ -2,6 +2,7 @@
 // list, through the same client code `vopono exec` uses.
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
+import { startFix, type ServiceManager } from './checks.js';
 import { result, type CheckResult } from './types.js';
 
 export interface DaemonProbe {
@@ -82,10 +83,12 @@ export async function probeDaemon(socketPath: string, timeoutMs = 5000): Promise
   }
 }
 
-export function daemonCheck(socketPath: string, p: DaemonProbe): CheckResult {
+export function daemonCheck(socketPath: string, p: DaemonProbe, sm?: ServiceManager): CheckResult {
   const title = 'daemon answers, same protocol';
   const restart =
-    'sudo systemctl restart vopono.socket vopono.service   (without systemd: restart `sudo vopono daemon`)';
+    sm === undefined || (sm.systemd && socketPath === '/run/vopono.sock')
+      ? 'sudo systemctl restart vopono.socket vopono.service'
+      : `restart the daemon: sudo vopono daemon --socket ${socketPath}   (it replaces a stale socket file)`;
   if (!p.error) {
     const ns =
       p.namespaces === undefined ? '' : `, ${p.namespaces} namespace${p.namespaces === 1 ? '' : 's'} active`;
@@ -104,7 +107,7 @@ export function daemonCheck(socketPath: string, p: DaemonProbe): CheckResult {
         title,
         'fail',
         `no daemon at ${socketPath}`,
-        'sudo systemctl enable --now vopono.socket',
+        sm ? startFix(sm, socketPath) : 'sudo systemctl enable --now vopono.socket',
       );
     case 'refused':
       return result(
@@ -132,7 +135,7 @@ export function daemonCheck(socketPath: string, p: DaemonProbe): CheckResult {
         title,
         'fail',
         e.message,
-        e.hint ?? `${restart}; see \`journalctl -u vopono\``,
+        e.hint ?? `${restart}; see its log (\`journalctl -u vopono\` under systemd)`,
       );
   }
 }

@@ -8,6 +8,7 @@ import {
   probeKernel,
   programChecks,
   socketAccessCheck,
+  serviceManager,
   socketCheck,
   subjectOf,
   wireguardCheck,
@@ -54,10 +55,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
 
   const who = subjectOf(sys);
   const st = sys.stat(o.socketPath);
-  add(socketCheck(o.socketPath, st));
+  const sm = serviceManager(sys);
+  add(socketCheck(o.socketPath, st, sm));
   if (st?.kind === 'socket') add(socketAccessCheck(sys, o.socketPath, st, who));
   const daemon = st ? await probeDaemon(o.socketPath) : { reachable: false };
-  if (st) add(daemonCheck(o.socketPath, daemon));
+  if (st) add(daemonCheck(o.socketPath, daemon, sm));
   else add(result('daemon.version', 'daemon answers, same protocol', 'skip', 'not tried: no socket'));
 
   const dir = configDirOf(sys, who);

@@ -6,6 +6,7 @@ import {
   kernelChecks,
   probeKernel,
   programChecks,
+  serviceManager,
   socketAccessCheck,
   socketCheck,
   subjectOf,
@@ -109,11 +110,36 @@ describe('socket access vs the user', () => {
 });
 
 describe('daemon', () => {
-  it('no socket: not running, with the systemctl fix', () => {
-    const c = socketCheck('/run/vopono.sock', undefined);
+  it('no socket: not running, with the fix for how this machine starts daemons', () => {
+    const c = socketCheck('/run/vopono.sock', undefined, {
+      systemd: true,
+      socketUnit: '/etc/systemd/system/vopono.socket',
+    });
     expect(c.status).toBe('fail');
     expect(c.detail).toContain('not running');
-    expect(c.fix).toContain('systemctl enable --now vopono.socket');
+    expect(c.fix).toBe('sudo systemctl enable --now vopono.socket');
+    expect(socketCheck('/run/vopono.sock', undefined, { systemd: true }).fix).toMatch(
+      /^install the units .*install\.sh/,
+    );
+    expect(socketCheck('/run/vopono.sock', undefined, { systemd: false }).fix).toContain(
+      'sudo vopono daemon &',
+    );
+    expect(socketCheck('/tmp/x.sock', undefined, { systemd: true }).fix).toContain(
+      'sudo vopono daemon --socket /tmp/x.sock',
+    );
+  });
+  it('serviceManager finds systemd and an installed socket unit', () => {
+    const dir: FileInfo = { uid: 0, gid: 0, mode: 0o755, kind: 'dir' };
+    const file: FileInfo = { uid: 0, gid: 0, mode: 0o644, kind: 'file' };
+    expect(
+      serviceManager(
+        fake({ files: { '/run/systemd/system': dir, '/usr/lib/systemd/system/vopono.socket': file } }),
+      ),
+    ).toEqual({
+      systemd: true,
+      socketUnit: '/usr/lib/systemd/system/vopono.socket',
+    });
+    expect(serviceManager(fake())).toEqual({ systemd: false });
   });
   it('a stale socket nobody listens on, and a protocol mismatch', () => {
     expect(daemonCheck('/s', { reachable: false, error: { kind: 'refused', message: 'x' } })).toMatchObject({
