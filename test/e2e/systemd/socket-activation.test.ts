@@ -252,4 +252,3 @@ describeRoot("socket activation with the units' settings", () => {
     expect(st.uid).toBe(0);
   });
 });
-
