@@ -7,17 +7,16 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink';
-import { createElement } from 'react';
 import { staticCatalogue, type ProviderSummary, type ServerRow } from '../src/tui/catalogue.js';
-import { App } from '../src/tui/components/App.js';
 import { FrameWriter, isInkStdout } from '../src/tui/frame-writer.js';
+import { defaultOptions } from '../src/tui/options.js';
 import type { TuiDeps } from '../src/tui/ports.js';
 import { createTuiStore } from '../src/tui/store.js';
-import { defaultOptions } from '../src/tui/main.js';
 import { PtyScreen } from '../test/e2e/tui/pty-screen.js';
-import { clientCli } from '../test/helpers/daemon.js';
-import { dist, emit, log, main, median, ms, now, percentile } from './lib.js';
+import { dist, distSnapshot, emit, log, main, median, ms, now, percentile } from './lib.js';
+
+// the production builds of React, as in dist/ (React and Ink are imported below, after this)
+process.env.NODE_ENV = 'production';
 
 const SERVERS = Number(process.env.BENCH_TUI_SERVERS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_TUI_ROUNDS ?? 10);
@@ -146,6 +145,9 @@ async function inProcess(
   const keys: number[] = [];
   const keysCpu: number[] = [];
   const storeOnly: number[] = [];
+  const { render } = await import('ink');
+  const { createElement } = await import('react');
+  const { App } = await import('../src/tui/components/App.js');
   for (let r = 0; r < ROUNDS; r++) {
     const term = new MemoryTerminal();
     const frames = new FrameWriter(term);
@@ -296,7 +298,7 @@ await main('tui', async () => {
   });
 
   if (process.env.BENCH_TUI_CLI === '0') return;
-  const cli = clientCli();
+  const cli = join(distSnapshot(), 'dist', 'vopono.js');
   const wgCount = list.length; // every config is written as a WireGuard one
   const home = configHome(list);
   try {

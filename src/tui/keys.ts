@@ -43,7 +43,6 @@ export const NO_KEY: KeyInfo = {
 };
 
 function printable(input: string, key: KeyInfo): boolean {
-   
   return input !== '' && !key.ctrl && !key.meta && !/[\u0000-\u001f\u007f]/.test(input);
 }
 
@@ -118,6 +117,11 @@ export function handleKey(s: TuiState & TuiActions, input: string, key: KeyInfo)
  * "\x7f\x7f" or "de\r" act like the keys one after another.
  */
 export function handleInput(state: () => TuiState & TuiActions, input: string, key: KeyInfo): void {
+  if (input === '\n') {
+    // Enter typed while the terminal was still cooked arrives as a newline (ICRNL)
+    handleKey(state(), '', { ...NO_KEY, return: true });
+    return;
+  }
   if (input.length <= 1 || input.startsWith('\x1b')) {
     handleKey(state(), input, key);
     return;

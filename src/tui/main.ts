@@ -9,24 +9,10 @@ import type { ExecOptions } from '../protocol/messages.js';
 import { resolveExecConfig } from '../providers/index.js';
 import { providerCatalogue } from './provider-catalogue.js';
 import type { LaunchRequest } from './ports.js';
+import { defaultOptions } from './options.js';
 import { runTui } from './run.js';
 
-export function defaultOptions(provider: string): ExecOptions {
-  return {
-    provider,
-    dns: [],
-    keepAlive: false,
-    createNetnsOnly: false,
-    noKillswitch: false,
-    openPorts: [],
-    forward: [],
-    noProxy: false,
-    disableIpv6: false,
-    allowHostAccess: false,
-    openHosts: [],
-    hosts: [],
-  };
-}
+export { defaultOptions };
 
 /**
  * Turns the form's request into the exec request, as `vopono exec` does (src/cli/exec-command.ts):

@@ -74,6 +74,9 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
     const fd = openSync('/dev/tty', 'r');
     input = new ReadStream(fd);
     input.on('error', () => {});
+    // raw before the first frame: a key typed while Ink starts is kept for it, not echoed by the
+    // terminal (an echoed Enter would scroll the screen under the frame)
+    input.setRawMode(true);
     stdout.write(ALT_SCREEN_ON);
     altScreen = true;
     const { cols, rows } = size();

@@ -32,7 +32,6 @@ async function keys(stdin: { write(s: string): void }, ...seq: string[]): Promis
 }
 
 function frame(r: { lastFrame(): string | undefined }): string {
-   
   return (r.lastFrame() ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 }
 
