@@ -9,6 +9,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { boundingSet, parseUnit, unitValues } from '../../../src/doctor/unit-file.js';
+import type { OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
 import type { PeerWorld } from '../../../src/world/peer.js';
 import { clientCli, leftovers, REPO, uniquePrefix } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
@@ -62,6 +63,8 @@ describeRoot("socket activation with the units' settings", () => {
   let member: TestUser;
   let outsider: TestUser;
   let world: PeerWorld | undefined;
+  let ovpn: OpenvpnWorld | undefined;
+  let unguard: (() => Promise<void>) | undefined;
   let activator: ChildProcess | undefined;
   let activatorExited = false;
   let notifier: ChildProcess | undefined;
@@ -86,6 +89,24 @@ describeRoot("socket activation with the units' settings", () => {
         if (!(e instanceof Error && /already in use/.test(e.message))) throw e;
       }
     }
+    // an OpenVPN provider too, guarded so its forwarded traffic only ever meets this run's links
+    const { createOpenvpnWorld, guardWorld } = await import('../../../src/world/openvpn-peer.js');
+    const { createCommandRunner } = await import('../../../src/daemon/vpn/runner.js');
+    for (let i = 0; i < 5 && !ovpn; i++) {
+      try {
+        ovpn = await createOpenvpnWorld({ prefix, subnetIndex: 100 + Math.floor(Math.random() * 150) });
+      } catch (e) {
+        if (!(e instanceof Error && /already in use/.test(e.message))) throw e;
+      }
+    }
+    unguard = await guardWorld(createCommandRunner(), `${prefix}_guard`, ovpn!.hostVeth, `${prefix}*`);
+    writeFileSync(
+      join(dir, 'nl.ovpn'),
+      ovpn!.clientConfig.replace('auth-user-pass', 'auth-user-pass auth.txt'),
+      { mode: 0o644 },
+    );
+    writeFileSync(join(dir, 'auth.txt'), `${ovpn!.username}\n${ovpn!.password}\n`, { mode: 0o644 });
+
     configPath = join(dir, 'peer.conf');
     writeFileSync(configPath, world!.clientConfig, { mode: 0o644 }); // a throwaway key, readable by the member
 
@@ -161,9 +182,12 @@ describeRoot("socket activation with the units' settings", () => {
       );
     }
     if (notifier && notifier.exitCode === null) notifier.kill('SIGTERM');
-    await world?.destroy().catch((e: Error) => {
-      if (!/Cannot find device/.test(e.message)) throw e;
-    });
+    for (const w of [world, ovpn]) {
+      await w?.destroy().catch((e: Error) => {
+        if (!/Cannot find device/.test(e.message)) throw e;
+      });
+    }
+    await unguard?.();
     await member?.remove();
     await outsider?.remove();
     await run('groupdel', [group]);
@@ -232,6 +256,61 @@ describeRoot("socket activation with the units' settings", () => {
     expect(cmdline(pid)).toContain('vopono.js daemon');
     await waitFor(() => notified.includes('READY=1'), 5000, 'READY=1');
     expect(notified).toContain(`READY=1 MAINPID=${pid}`);
+  });
+
+  it('within those capabilities: an interactive app gets a PTY of its own, handed to the user (chown + chmod)', async () => {
+    const inner = [
+      process.execPath,
+      cli,
+      'exec',
+      '--custom',
+      configPath,
+      '--protocol',
+      'wireguard',
+      '--',
+      'sh',
+      '-c',
+      'tty; test -t 0 && echo tty-yes; id -u',
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const argv = member.asUser(['script', '-qec', inner, '/dev/null']);
+    const r = await run(argv[0]!, argv.slice(1), {
+      env: { ...member.env(), VOPONO_SOCKET: socketPath },
+      cwd: '/',
+      timeoutMs: 45_000,
+    });
+    const out = r.stdout.replace(/\r/g, '');
+    expect(out, r.stderr).toMatch(/^\/dev\/pts\/\d+$/m);
+    expect(out).toContain('tty-yes');
+    expect(out).toMatch(new RegExp(`^${member.uid}$`, 'm'));
+    expect(r.code).toBe(0);
+  });
+
+  it('within those capabilities: OpenVPN (TUN, routes, NAT toward the provider, killswitch)', async () => {
+    const o = ovpn!;
+    const argv = member.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '--custom',
+      join(dir, 'nl.ovpn'),
+      '--protocol',
+      'openvpn',
+      '--',
+      'curl',
+      '-sS',
+      '--max-time',
+      '10',
+      `http://${o.domain}:${o.httpPort}/`,
+    ]);
+    const r = await run(argv[0]!, argv.slice(1), {
+      env: { ...member.env(), VOPONO_SOCKET: socketPath },
+      cwd: '/',
+      timeoutMs: 60_000,
+    });
+    expect(r.stdout, r.stderr).toMatch(/^vopono-peer \S+/);
+    expect(r.code).toBe(0);
   });
 
   it("the daemon runs inside exactly the unit's capability bounding set, with no_new_privs", () => {
