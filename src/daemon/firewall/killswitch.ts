@@ -26,6 +26,11 @@ export interface KillswitchSpec {
   hostIp6?: string;
   /** Remotes reachable through the veth (OpenVPN servers). */
   endpoints: RemoteEndpoint[];
+  /**
+   * When set, only packets carrying this mark (SO_MARK, which only a process with CAP_NET_ADMIN
+   * can set: the VPN client, never the user's apps) may go to the endpoints.
+   */
+  endpointMark?: number;
   /** Inbound TCP accepted (from the tunnel, and from the host's veth address). */
   openPorts: number[];
   /** Inbound TCP from the host's veth address (the daemon's port forwarders). */
@@ -52,6 +57,12 @@ function checkSpec(s: KillswitchSpec): void {
   ];
   for (const a of addrs) if (isIP(a) === 0) throw new Error(`bad address '${a}'`);
   for (const h of s.openHosts) if (cidrFamily(h) === 0) throw new Error(`bad --open-hosts entry '${h}'`);
+  if (
+    s.endpointMark !== undefined &&
+    !(Number.isInteger(s.endpointMark) && s.endpointMark > 0 && s.endpointMark <= 0xffffffff)
+  ) {
+    throw new Error(`bad mark ${s.endpointMark}`);
+  }
   for (const p of [...s.openPorts, ...s.forward, ...s.endpoints.map((e) => e.port)]) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`bad port ${p}`);
   }
@@ -120,9 +131,10 @@ export function buildNftRuleset(s: KillswitchSpec): string {
       input.push(`iifname ${q(s.vethIf)} icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`);
     output.push(...v6blockOut, 'oifname "lo" accept');
     for (const tun of s.tunnelIfs) output.push(`oifname ${q(tun)} accept`);
+    const mark = s.endpointMark !== undefined ? `meta mark 0x${s.endpointMark.toString(16)} ` : '';
     for (const e of s.endpoints) {
       output.push(
-        `oifname ${q(s.vethIf)} ${ip(e.address)} daddr ${e.address} ${e.proto} dport ${e.port} accept`,
+        `oifname ${q(s.vethIf)} ${mark}${ip(e.address)} daddr ${e.address} ${e.proto} dport ${e.port} accept`,
       );
     }
     output.push(`oifname ${q(s.vethIf)} ip daddr ${s.hostIp} ct state established,related accept`);
@@ -203,9 +215,12 @@ export function buildIptablesRestore(s: KillswitchSpec, family: 4 | 6): string {
     lines.push(`-A ${inC} -j DROP`);
     lines.push(`-A ${outC} -o lo -j ACCEPT`);
     for (const tun of s.tunnelIfs) lines.push(`-A ${outC} -o ${tun} -j ACCEPT`);
+    const mark = s.endpointMark !== undefined ? ` -m mark --mark 0x${s.endpointMark.toString(16)}` : '';
     for (const e of s.endpoints) {
       if (ipOf(e.address))
-        lines.push(`-A ${outC} -o ${s.vethIf} -d ${e.address} -p ${e.proto} --dport ${e.port} -j ACCEPT`);
+        lines.push(
+          `-A ${outC} -o ${s.vethIf}${mark} -d ${e.address} -p ${e.proto} --dport ${e.port} -j ACCEPT`,
+        );
     }
     if (hostIp !== undefined) {
       lines.push(

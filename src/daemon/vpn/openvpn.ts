@@ -73,6 +73,11 @@ export async function resolveRemotes(
   return { resolved, endpoints };
 }
 
+/** The SO_MARK openvpn puts on its packets in namespace `index` ('vo' in the high bytes). */
+export function openvpnMark(index: number): number {
+  return 0x766f0000 + (index & 0xffff);
+}
+
 export type SetupOutcome = { ok: true } | { ok: false; reason: string };
 
 /** Reads an openvpn log and says whether setup finished, failed (why), or is still going (undefined). */
@@ -117,6 +122,9 @@ export const openvpnBackend: VpnBackend = {
       const dir = privateDir(ns.name);
       const kind = firewallKind(options);
       const table = killswitchTableName(ns.prefix, ns.index);
+      // openvpn marks its own packets (SO_MARK needs CAP_NET_ADMIN, which the user's apps lack):
+      // only marked packets may reach the remotes outside the tunnel
+      const mark = openvpnMark(ns.index);
       state.firewall = { kind, name: table };
       // the killswitch first: from the moment openvpn starts, only the tunnel and the remotes may leave
       await applyKillswitch(runner, ns.name, kind, {
@@ -126,6 +134,7 @@ export const openvpnBackend: VpnBackend = {
         hostIp: ns.hostIp,
         ...(ns.hostIp6 !== undefined ? { hostIp6: ns.hostIp6 } : {}),
         endpoints,
+        endpointMark: mark,
         openPorts: options.openPorts,
         forward: options.forward,
         allowHostAccess: options.allowHostAccess,
@@ -148,6 +157,8 @@ export const openvpnBackend: VpnBackend = {
         'none',
         '--connect-retry-max',
         '3',
+        '--mark',
+        String(mark),
       ];
       if (!ctx.isRoot) args.push('--script-security', '1');
       if (options.disableIpv6)

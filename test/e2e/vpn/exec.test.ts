@@ -7,11 +7,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
 import { run, sleep, type RunResult } from '../../helpers/run.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { isAlive } from '../../../src/daemon/vpn/process.js';
 import { createUser, type TestUser } from '../../helpers/users.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
 import { createOpenvpnWorld, guardWorld, type OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
-import { cleanupSteps, runner, snapshot, uniqueIndex, uniquePrefix } from './helpers.js';
+import { capture, cleanupSteps, runner, snapshot, uniqueIndex, uniquePrefix } from './helpers.js';
 
 describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => {
   const prefix = uniquePrefix();
@@ -183,5 +185,88 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
     const hooks = readFileSync(join(user.home, 'hooks.out'), 'utf8').trim().split('\n');
     expect(hooks[0]).toMatch(new RegExp(`^postup ${user.uid} ${d.prefix}`));
     expect(hooks[1]).toMatch(new RegExp(`^predown ${user.uid} 10\\.`));
+  });
+
+  it('OpenVPN: openvpn killed under a running app, nothing leaves the namespace while the app keeps trying', async () => {
+    userFile('leak.ovpn', ovpn.clientConfig.replace('auth-user-pass', 'auth-user-pass auth.txt'));
+    userFile('auth.txt', `${ovpn.username}\n${ovpn.password}\n`);
+    const go = join(user.home, 'go');
+    rmSync(go, { force: true });
+    rmSync(`${go}.stop`, { force: true });
+    // only addresses of namespaces this test made: even a failing killswitch sends nothing further
+    const app = `
+const fs = require('node:fs'), net = require('node:net'), dgram = require('node:dgram'), dns = require('node:dns'), http = require('node:http');
+http.get('http://${ovpn.tunnelIp}:${ovpn.httpPort}/', (res) => { res.resume(); res.on('end', () => { console.log('tunnel-ok'); wait(); }); }).on('error', (e) => { console.log('tunnel-failed ' + e.message); process.exit(2); });
+function wait() { if (fs.existsSync('${go}')) attack(Date.now() + 2000); else setTimeout(wait, 20); }
+function attack(end) {
+  for (const [h, p] of [['${ovpn.peerIp}', 1194], ['${ovpn.peerIp}', 53], ['${ovpn.tunnelIp}', 53]]) { const s = dgram.createSocket('udp4'); s.on('error', () => s.close()); s.send('x', p, h, () => s.close()); }
+  for (const [h, p] of [['${ovpn.tunnelIp}', ${ovpn.httpPort}], ['${ovpn.peerIp}', ${ovpn.httpPort}]]) { const c = net.connect(p, h); c.on('error', () => {}); setTimeout(() => c.destroy(), 150); }
+  dns.lookup('${ovpn.domain}', () => {});
+  if (Date.now() < end) setTimeout(() => attack(end), 100); else setTimeout(() => { console.log('done'); stop(); }, 300);
+}
+function stop() { if (fs.existsSync('${go}.stop')) process.exit(0); else setTimeout(stop, 20);
+}`;
+    const argv = user.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '--custom',
+      '~/leak.ovpn',
+      '--protocol',
+      'openvpn',
+      '--',
+      '/usr/bin/node',
+      '-e',
+      app,
+    ]);
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    for (let i = 0; i < 300 && !out.includes('tunnel-ok') && child.exitCode === null; i++) await sleep(50);
+    expect(out, err).toContain('tunnel-ok');
+    // the namespace and its openvpn (found by the config path in the daemon's private dir; killed by pid)
+    const list = await run(process.execPath, [cli, 'list', '--json'], {
+      env: { ...process.env, VOPONO_SOCKET: d.socketPath },
+    });
+    const nsInfo = (JSON.parse(list.stdout) as { name: string; hostIp: string }[]).find((n) =>
+      n.name.startsWith(d.prefix),
+    );
+    expect(nsInfo).toBeDefined();
+    const veth = (await runner.run('ip', ['-o', '-4', 'addr', 'show']))
+      .split('\n')
+      .find((l) => l.includes(` ${nsInfo!.hostIp}/`))
+      ?.split(/\s+/)[1];
+    expect(veth).toBeDefined();
+    const conf = join(runDir, 'vpn', nsInfo!.name, 'openvpn.conf');
+    const pid = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .find((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(conf);
+        } catch {
+          return false;
+        }
+      });
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGKILL');
+    while (isAlive(pid!)) await sleep(10);
+    const cap = await capture(veth!);
+    writeFileSync(go, '');
+    for (let i = 0; i < 200 && !out.includes('done') && child.exitCode === null; i++) await sleep(50);
+    const seen = await cap.stop(); // before the app ends and its namespace (and the veth) go away
+    writeFileSync(`${go}.stop`, '');
+    const code = await exited;
+    expect(out).toContain('done');
+    expect(code).toBe(0);
+    expect(seen).toEqual([]);
+    await expectClean(d.prefix);
   });
 });

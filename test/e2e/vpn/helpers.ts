@@ -323,11 +323,13 @@ export async function capture(
   return {
     stop: async () => {
       await new Promise((r) => setTimeout(r, 300));
-      if (child.pid !== undefined) {
-        const exited = new Promise((r) => child.once('exit', r));
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('close', r));
         await stopProcess(child.pid, ['tcpdump'], 3000);
         await exited;
       }
+      if (child.exitCode !== null && child.exitCode !== 0)
+        out += `(tcpdump exited ${child.exitCode}: ${err.trim().split('\n').pop() ?? ''})\n`;
       return out.split('\n').filter((l) => l.trim() !== '');
     },
   };

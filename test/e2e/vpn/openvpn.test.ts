@@ -139,6 +139,7 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
           {
             udp: [
               '1.1.1.1|53',
+              `${world.peerIp}|1194`, // the VPN remote itself: only openvpn's marked packets may go there
               `${world.peerIp}|53`,
               `${ns.record.hostIp}|53`,
               `${world.tunnelIp}|53`,
@@ -246,7 +247,11 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
         expect(r.ok, r.body).toBe(true);
         expect(await cap.stop()).toEqual([]);
         const rules = await runner.runInNs(ns.record.name, 'nft', ['list', 'ruleset']);
-        expect(rules).toContain(`ip daddr ${tcpWorld.peerIp} tcp dport 1194 accept`);
+        expect(rules).toMatch(
+          new RegExp(
+            `meta mark 0x[0-9a-f]+ ip daddr ${tcpWorld.peerIp.replace(/\./g, '\\.')} tcp dport 1194 accept`,
+          ),
+        );
       } finally {
         await backend.down(ns.record, state, runner);
         await undo();

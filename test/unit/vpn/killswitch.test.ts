@@ -35,6 +35,14 @@ describe('nftables killswitch', () => {
     expect(output.split('\n').filter((l) => l.includes('"vo3n"') && !l.includes('daddr'))).toEqual([]);
   });
 
+  it('lets only marked packets (the VPN client) reach the endpoints when a mark is set', () => {
+    const r = buildNftRuleset({ ...spec, endpointMark: 0x766f0003 });
+    expect(r).toContain('oifname "vo3n" meta mark 0x766f0003 ip daddr 198.51.100.7 udp dport 1194 accept');
+    expect(buildIptablesRestore({ ...spec, endpointMark: 0x766f0003 }, 4)).toContain(
+      '-A vo3_ks_out -o vo3n -m mark --mark 0x766f0003 -d 198.51.100.7 -p udp --dport 1194 -j ACCEPT',
+    );
+  });
+
   it('opens ports, host access and open hosts when asked', () => {
     const r = buildNftRuleset({
       ...spec,
