@@ -24,6 +24,8 @@ export interface ServerRow {
 export interface Catalogue {
   providers(): ProviderSummary[];
   servers(provider: string): ServerRow[];
+  /** Forgets what was read (a sync may have changed the files). */
+  refresh?(): void;
 }
 
 /** The pseudo provider "none": a namespace with no VPN at all (upstream's `--provider none`). */

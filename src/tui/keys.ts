@@ -108,6 +108,7 @@ export function handleKey(s: TuiState & TuiActions, input: string, key: KeyInfo)
   else if (input === '2') s.showView('namespaces');
   else if (input === '?') s.toggleHelp();
   else if (input === 'q') s.quit();
+  else if (input === 'r' && s.view !== 'namespaces') s.reload();
   else if (s.view === 'namespaces' && (input === 's' || input === 'x' || input === 'd')) s.requestStop();
 }
 

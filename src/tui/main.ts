@@ -55,13 +55,19 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     connect: () => DaemonClient.connect({ socketPath, client: 'tui' }),
     isUnavailable: (err) => err instanceof DaemonUnavailable,
     defaultOptions,
-    async runExec(req, hooks) {
-      const execReq = await toExecRequest(req, (m) => process.stderr.write(`vopono: ${m}\n`));
-      return runExecSession(execReq, {
-        socketPath,
-        onStarted: hooks.onStarted,
-        onProgress: hooks.onProgress,
-      });
+    async prepare(req) {
+      const notices: string[] = [];
+      const execReq = await toExecRequest(req, (m) => notices.push(m));
+      return {
+        run(hooks) {
+          for (const n of notices) process.stderr.write(`vopono: ${n}\n`);
+          return runExecSession(execReq, {
+            socketPath,
+            onStarted: hooks.onStarted,
+            onProgress: hooks.onProgress,
+          });
+        },
+      };
     },
   });
   await handle.done;

@@ -25,6 +25,9 @@ export function providerCatalogue(env: NodeJS.ProcessEnv = process.env): Catalog
         return summary;
       });
     },
+    refresh(): void {
+      servers.clear();
+    },
     servers(provider: string): ServerRow[] {
       let list = servers.get(provider);
       if (!list) {

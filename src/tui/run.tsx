@@ -24,14 +24,19 @@ export interface RunTuiOptions {
   catalogue: Catalogue;
   connect(): Promise<DaemonConnection>;
   isUnavailable(err: unknown): boolean;
-  /** The exec session of `vopono exec` (fd passing, raw mode, signals, sudo fallback). */
-  runExec(
-    req: LaunchRequest,
-    hooks: LaunchHooks & { onProgress?: (msg: string) => void },
-  ): Promise<ExitStatus>;
+  /**
+   * Gets a launch ready while the TUI is still shown (the provider's config is read as the user),
+   * so an error stays in place without the screen flashing; then runs it with the terminal.
+   */
+  prepare(req: LaunchRequest): Promise<PreparedLaunch>;
   defaultOptions(provider: string): ExecOptions;
   /** Where progress lines go while the TUI is stepped aside (default: stderr). */
   log?: (line: string) => void;
+}
+
+export interface PreparedLaunch {
+  /** The exec session of `vopono exec` (fd passing, raw mode, signals, sudo fallback). */
+  run(hooks: LaunchHooks & { onProgress?: (msg: string) => void }): Promise<ExitStatus>;
 }
 
 export interface TuiHandle {
@@ -130,11 +135,12 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
     now: Date.now,
     retryMs: 3000,
     async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
+      const launch = await opts.prepare(req);
       // leave the key handler that called us before tearing its stream down
       await new Promise<void>((r) => setImmediate(r));
       await unmount();
       try {
-        return await opts.runExec(req, { ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
+        return await launch.run({ ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
       } finally {
         if (!store.getState().quitting) mount();
       }

@@ -126,6 +126,8 @@ export interface TuiActions {
   requestStop(): void;
   confirmStop(yes: boolean): Promise<void>;
   dismissNotice(): void;
+  /** Reads the catalogue again (after a `vopono sync` in another terminal). */
+  reload(): void;
   quit(): void;
 }
 
@@ -583,7 +585,11 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
         }
         const command = s.form.command.trim();
         const recent = [command, ...s.recent.filter((c) => c !== command)].slice(0, MAX_RECENT);
-        set({ running: true, recent, notice: undefined });
+        set({
+          running: true,
+          recent,
+          notice: { kind: 'info', text: `starting ${command} ...`, view: 'launch' },
+        });
         const run: LastRun = { command, result: '', ok: false };
         try {
           const status = await deps.stepAside(req, {
@@ -662,6 +668,34 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
 
       dismissNotice() {
         if (get().notice) set({ notice: undefined });
+      },
+
+      reload() {
+        deps.catalogue.refresh?.();
+        const s = get();
+        let providers: ProviderSummary[];
+        try {
+          providers = withNoneProvider(deps.catalogue.providers());
+        } catch (err) {
+          const e = errorText(err);
+          notify('error', `could not read the provider catalogue: ${e.text}`, e.hint);
+          return;
+        }
+        set({ providers, providerSel: clamp(s.providerSel, providers.length) });
+        if (s.view === 'servers' && s.provider) {
+          const p = providers.find((x) => x.name === s.provider?.name) ?? s.provider;
+          const { filter, serverSel } = s;
+          openServers(p);
+          if (filter !== '') {
+            const index = get().serverIndex;
+            set({ filter, matches: filterRows(index, filter) });
+          }
+          set({ serverSel: clamp(serverSel, get().matches.length) });
+        }
+        notify(
+          'ok',
+          `read the catalogue again: ${providers.filter((p) => p.synced && p.serverCount > 0).length} synced`,
+        );
       },
 
       quit() {

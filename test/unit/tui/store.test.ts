@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_KEY, handleInput, handleKey, type KeyInfo } from '../../../src/tui/keys.js';
 import { createTuiStore, namespaceRows, type TuiStore } from '../../../src/tui/store.js';
-import { fakeDeps, ns, tick, type FakeDeps } from './fixtures.js';
+import { PROVIDERS, fakeDeps, makeServers, ns, tick, type FakeDeps } from './fixtures.js';
 
 function press(store: TuiStore, input: string, key: Partial<KeyInfo> = {}): void {
   handleKey(store.getState(), input, { ...NO_KEY, ...key });
@@ -320,5 +320,56 @@ describe('tui keys: chunks of input', () => {
     expect(store.getState().view).toBe('launch');
     handleInput(store.getState, 'vim q?jk\x7f', NO_KEY);
     expect(store.getState().form.command).toBe('vim q?j');
+  });
+});
+
+describe('tui store: reload and launch feedback', () => {
+  it('r reads the catalogue again and keeps the view, the filter and the selection', async () => {
+    const deps = fakeDeps({ daemon: false });
+    let servers = makeServers('mullvad', 300);
+    let refreshed = 0;
+    deps.catalogue = {
+      providers: () =>
+        PROVIDERS.map((p) => (p.name === 'mullvad' ? { ...p, serverCount: servers.length } : p)),
+      servers: (p) => (p === 'mullvad' ? servers : []),
+      refresh: () => refreshed++,
+    };
+    const store = await started(deps);
+    press(store, '', ENTER);
+    press(store, '/');
+    typeText(store, 'jp');
+    press(store, '', ESC);
+    press(store, 'j');
+    expect(store.getState().matches).toHaveLength(50);
+    servers = makeServers('mullvad', 600);
+    press(store, 'r');
+    const s = store.getState();
+    expect(refreshed).toBe(1);
+    expect(s.view).toBe('servers');
+    expect(s.servers).toHaveLength(600);
+    expect(s.filter).toBe('jp');
+    expect(s.matches).toHaveLength(100);
+    expect(s.serverSel).toBe(1);
+    expect(s.providers[0]!.serverCount).toBe(600);
+  });
+
+  it('says the launch is starting while it is prepared', async () => {
+    const deps = fakeDeps();
+    let release: () => void = () => {};
+    deps.stepAside = () => new Promise((r) => (release = () => r({ code: 0 })));
+    const store = await started(deps);
+    press(store, 'G');
+    press(store, '', ENTER);
+    typeText(store, 'true');
+    press(store, '', ENTER);
+    expect(store.getState()).toMatchObject({
+      running: true,
+      notice: { kind: 'info', text: 'starting true ...' },
+    });
+    press(store, '', ESC); // keys are ignored while a launch runs
+    expect(store.getState().view).toBe('launch');
+    release();
+    await tick();
+    expect(store.getState()).toMatchObject({ running: false, notice: { kind: 'ok', text: 'true: exit 0' } });
   });
 });
