@@ -117,6 +117,14 @@ export async function runExecSession(req: ExecRequest, opts: ExecSessionOptions 
   } finally {
     cleanup();
     conv.close();
+    // The one-shot root side tears the namespace down after the exit status: return only once it
+    // is done, so a terminal closing right after vopono returns (SIGHUP to the root side's session)
+    // cannot cut the teardown short, and nothing is left behind when vopono has exited.
+    if (fallback) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([fallback.done, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -100,6 +100,11 @@ export async function runDaemon(cfg: DaemonConfig): Promise<void> {
   };
 
   if (cfg.connectionFd !== undefined) {
+    // The one-shot root side lives exactly as long as its connection. sudo relays the signals it
+    // gets (^C, ^\\, a closing terminal, a kill of the client's process group) to it; the client
+    // already forwards them to the app over the protocol, so here they must not kill the root side
+    // before the app has ended and the namespace is torn down.
+    for (const sig of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) process.on(sig, () => undefined);
     await serveOne(cfg.connectionFd, ctx);
     return;
   }
