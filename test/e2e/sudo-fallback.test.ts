@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clientCli, expectClean, uniquePrefix } from '../helpers/daemon.js';
+import { clientCli, expectClean, leftovers, uniquePrefix } from '../helpers/daemon.js';
 import { describeRoot } from '../helpers/root.js';
 import { run, sh, waitFor, type RunResult } from '../helpers/run.js';
 import { createUser, type TestUser } from '../helpers/users.js';
@@ -118,6 +118,9 @@ describeRoot('sudo fallback (no daemon, real sudo, throwaway users)', () => {
       const r = await vopono(allowed, ['exec', '-p', 'none', '--', 'sh', '-c', `exit ${code}`]);
       expect(r.stderr).toBe(announcement());
       expect(r.code).toBe(code);
+      // vopono returns only once its root side has torn the namespace down
+      expect(oneShots()).toEqual([]);
+      expect(await leftovers(prefix)).toEqual([]);
     }
     const killed = await vopono(allowed, ['exec', '-p', 'none', '--', 'sh', '-c', 'kill -TERM $$']);
     expect(killed.signal).toBe('SIGTERM');
@@ -175,6 +178,73 @@ describeRoot('sudo fallback (no daemon, real sudo, throwaway users)', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('with a NOPASSWD rule: ^C (SIGINT to the whole foreground group, sudo included) reaches the app only', async () => {
+    // sudo relays the signals it gets to the root side; that must not kill the root side before
+    // the app has finished and the namespace is torn down
+    for (const sig of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) {
+      const script = `trap 'echo got; exit 5' ${sig.slice(3)}; echo ready; while :; do sleep 0.05; done`;
+      const argv = [
+        'setsid',
+        ...allowed.asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sh', '-c', script]),
+      ];
+      const child = spawn(argv[0]!, argv.slice(1), {
+        env: env(allowed),
+        cwd: allowed.home,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        const closed = new Promise<[number | null, string | null]>((r) =>
+          child.on('close', (c, s) => r([c, s])),
+        );
+        await waitFor(() => out.includes('ready'), 20_000, 'the app to start');
+        process.kill(-child.pid!, sig); // setsid made the client a process group leader
+        const [code] = await closed;
+        // vopono's own words: the announcement only (sh may say "Quit" when its sleep dies of SIGQUIT)
+        expect(
+          err.split('\n').filter((l) => l.startsWith('vopono')),
+          sig,
+        ).toEqual([announcement().trimEnd()]);
+        expect(out, sig).toContain('got');
+        expect(code, sig).toBe(5);
+        await waitFor(() => oneShots().length === 0, 10_000, 'the one-shot root side to exit');
+        await expectClean(prefix);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+  });
+
+  it('with a NOPASSWD rule, at a terminal: PTY mode works, and the terminal closing after the exit leaves nothing', async () => {
+    // sudo's use_pty (Debian's default) is active only with a terminal
+    const inner = `${process.execPath} ${cli} exec -p none -- sh -c 'id -u; tty; exit 3'; echo "exit=$?"`;
+    const argv = ['setsid', '-w', ...allowed.asUser(['script', '-qec', inner, '/dev/null'])];
+    // stdin stays open: at EOF `script` types its EOF character into the terminal, which the
+    // client (raw mode) would pass on to the app's terminal, echoed as ^@
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: { ...env(allowed), TERM: 'dumb' },
+      cwd: allowed.home,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    clearTimeout(timer);
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    const lines = out.replace(/\r/g, '').split('\n'); // two PTYs: CR LF, sometimes CR CR LF
+    expect(lines[0]).toBe(announcement().trimEnd());
+    expect(lines, JSON.stringify(lines)).toContain(String(allowed.uid));
+    expect(lines.some((l) => /^\/dev\/pts\/\d+$/.test(l))).toBe(true);
+    expect(lines).toContain('exit=3');
+    expect(oneShots()).toEqual([]);
+    expect(await leftovers(prefix)).toEqual([]);
   });
 
   it('without a sudo rule: exit 125 and a clear error naming both fixes', async () => {
