@@ -313,6 +313,49 @@ describeRoot("socket activation with the units' settings", () => {
     expect(r.code).toBe(0);
   });
 
+  it('within those capabilities: --firewall iptables and -f (a host loopback port forwarded into the namespace)', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const server = `require('node:http').createServer((q, r) => { r.end('inside\\n'); setTimeout(() => process.exit(0), 50); }).listen(${port}, () => console.log('up'))`;
+    const argv = member.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '--custom',
+      configPath,
+      '--protocol',
+      'wireguard',
+      '--firewall',
+      'iptables',
+      '--custom-netns-name',
+      `${prefix}_fw`,
+      '-f',
+      String(port),
+      '--',
+      process.execPath,
+      '-e',
+      server,
+    ]);
+    const app = run(argv[0]!, argv.slice(1), {
+      env: { ...member.env(), VOPONO_SOCKET: socketPath },
+      cwd: '/',
+      timeoutMs: 45_000,
+    });
+    let answer = '';
+    await waitFor(
+      async () => {
+        const r = await run('curl', ['-sS', '--max-time', '1', `http://127.0.0.1:${port}/`]);
+        answer = r.stdout;
+        return r.code === 0;
+      },
+      30_000,
+      'the forwarded port',
+    );
+    expect(answer).toBe('inside\n');
+    const r = await app;
+    expect(r.stdout, r.stderr).toContain('up');
+    expect(r.code).toBe(0);
+  });
+
   it("the daemon runs inside exactly the unit's capability bounding set, with no_new_privs", () => {
     const status = readFileSync(`/proc/${activator!.pid!}/status`, 'utf8');
     const bnd = BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)/m.exec(status)![1]!}`);
