@@ -291,6 +291,24 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
     expect(got[1]!.message).toContain(String(body.length));
   });
 
+  it('deeply nested msgpack (200k levels): bad-request, the daemon does not overflow its stack', async () => {
+    const body = Buffer.alloc(200_000, 0x91);
+    body[body.length - 1] = 0xc0;
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    expectError(await talk(Buffer.concat([hello(), head, body])), 'bad-request', /msgpack/);
+  });
+
+  it('an exec request with 3 fds but a bad field: bad-request naming it, the fds closed', async () => {
+    const bad = { ...execRequest(['true']), argv: [] };
+    const r = await talk(Buffer.concat([hello(), encodeFrame(bad)]), { fds: openMarker(3) });
+    expectError(r, 'bad-request', /field 'argv'/);
+    await waitFor(() => holders(marker).length === 0, 3000, 'the passed fds to be closed').catch(
+      () => undefined,
+    );
+    expect(holders(marker)).toEqual([]);
+  });
+
   it('a truncated frame, then close: the daemon closes its side and frees the connection', async () => {
     const whole = Buffer.concat([hello(), encodeFrame({ t: 'list' })]);
     for (const cut of [1, 3, 4, 7, whole.length - 1]) {

@@ -99,6 +99,14 @@ describe('FrameDecoder', () => {
     expect(frameError(() => new FrameDecoder().push(Buffer.from([0, 0, 0, 1, 0xd9]))).code).toBe('bad-frame');
   });
 
+  it('refuses deeply nested msgpack (a stack overflow in the decoder is a bad frame, not a crash)', () => {
+    const body = Buffer.alloc(200_000, 0x91); // [[[[...]]]]
+    body[body.length - 1] = 0xc0;
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    expect(frameError(() => new FrameDecoder().push(Buffer.concat([head, body]))).code).toBe('bad-frame');
+  });
+
   it('does not yield anything for a truncated frame', () => {
     const frame = encodeFrame(hello);
     const d = new FrameDecoder();
