@@ -128,6 +128,11 @@ export const wireguardBackend: VpnBackend = {
       const dir = privateDir(ns.name);
       ctx.progress(`creating WireGuard interface ${ifname}`);
       await createInterface(runner, ifname, dir, state);
+      ctx.progress(
+        state.mode === 'kernel'
+          ? `WireGuard: kernel module (${ifname})`
+          : `WireGuard: userspace wireguard-go, pid ${state.pid ?? '?'} (${ifname})`,
+      );
       // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
       // socketpair, which `wg` cannot fopen as /dev/stdin)
       await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
