@@ -23,10 +23,14 @@ export interface KernelProbe {
 const PROBE_SCRIPT = `
 probe() { name=$1; shift; if out=$("$@" 2>&1); then echo "$name ok"; else echo "$name fail $(printf '%s' "$out" | head -n1)"; fi; }
 echo "netns ok"
-probe veth ip link add vdoc0 type veth peer name vdoc1
+if command -v ip >/dev/null 2>&1; then
+  probe veth ip link add vdoc0 type veth peer name vdoc1
+  probe tun ip tuntap add dev vdoct0 mode tun
+  probe wg ip link add vdocw0 type wireguard
+else
+  for n in veth tun wg; do echo "$n skip ip (iproute2) not installed"; done
+fi
 if command -v nft >/dev/null 2>&1; then probe nft nft add table inet vdoc; else echo "nft skip nft not installed"; fi
-probe tun ip tuntap add dev vdoct0 mode tun
-probe wg ip link add vdocw0 type wireguard
 `;
 
 /**
@@ -104,13 +108,15 @@ export function kernelChecks(sys: System, probe: KernelProbe): CheckResult[] {
   out.push(
     r.veth.ok
       ? result('kernel.veth', 'veth pairs', 'pass', 'a veth pair was created')
-      : result(
-          'kernel.veth',
-          'veth pairs',
-          'fail',
-          `cannot create a veth pair: ${r.veth.error ?? ''}`,
-          'load the module: `sudo modprobe veth` (kernel option CONFIG_VETH)',
-        ),
+      : r.veth.skipped
+        ? result('kernel.veth', 'veth pairs', 'skip', `not tested: ${r.veth.error ?? ''}`, `${APT} iproute2`)
+        : result(
+            'kernel.veth',
+            'veth pairs',
+            'fail',
+            `cannot create a veth pair: ${r.veth.error ?? ''}`,
+            'load the module: `sudo modprobe veth` (kernel option CONFIG_VETH)',
+          ),
   );
   out.push(
     r.nft.ok
@@ -134,13 +140,15 @@ export function kernelChecks(sys: System, probe: KernelProbe): CheckResult[] {
   out.push(
     r.tun.ok
       ? result('kernel.tun', 'TUN devices', 'pass', 'a TUN device was created')
-      : result(
-          'kernel.tun',
-          'TUN devices',
-          'fail',
-          `cannot create a TUN device: ${r.tun.error ?? ''}`,
-          'load the module: `sudo modprobe tun` and check /dev/net/tun exists (needed by wireguard-go and OpenVPN)',
-        ),
+      : r.tun.skipped
+        ? result('kernel.tun', 'TUN devices', 'skip', `not tested: ${r.tun.error ?? ''}`, `${APT} iproute2`)
+        : result(
+            'kernel.tun',
+            'TUN devices',
+            'fail',
+            `cannot create a TUN device: ${r.tun.error ?? ''}`,
+            'load the module: `sudo modprobe tun` and check /dev/net/tun exists (needed by wireguard-go and OpenVPN)',
+          ),
   );
   return out;
 }
@@ -209,6 +217,24 @@ export function programChecks(sys: System): CheckResult[] {
       `${APT} ${p.pkg}`,
     );
   });
+}
+
+/** vopono needs Node.js 20.19 or newer (package.json engines). */
+export function nodeCheck(
+  version: string = process.versions.node,
+  execPath: string = process.execPath,
+): CheckResult {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const ok = major > 20 || (major === 20 && minor >= 19);
+  return ok
+    ? result('node', 'Node.js', 'pass', `${version} at ${execPath}`)
+    : result(
+        'node',
+        'Node.js',
+        'fail',
+        `${version} at ${execPath} is too old (20.19 or newer needed)`,
+        'install Node.js 20.19+ (Debian 13 ships 20.19; or NodeSource / nvm), then reinstall vopono',
+      );
 }
 
 export function launcherCheck(sys: System, launcher: string | undefined): CheckResult {

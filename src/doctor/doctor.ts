@@ -1,6 +1,7 @@
 // `vopono doctor`: runs every check in order and renders the report (text or JSON).
 import {
   launcherCheck,
+  nodeCheck,
   configDirCheck,
   configDirOf,
   configFileCheck,
@@ -50,6 +51,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const probe = probeKernel(sys);
   for (const c of kernelChecks(sys, probe)) add(c);
   add(wireguardCheck(sys, probe));
+  add(nodeCheck());
   for (const c of programChecks(sys)) add(c);
   add(launcherCheck(sys, await (o.launcher ?? findLauncher)()));
 
@@ -70,7 +72,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     // the self-test starts its own temporary daemon when none answers: only the machine's
     // basics must be right for it to mean anything
     const failedBefore = checks.some(
-      (c) => c.status === 'fail' && /^(kernel\.|wireguard|bin\.|launcher)/.test(c.id),
+      (c) => c.status === 'fail' && /^(kernel\.|wireguard|bin\.|launcher|node)/.test(c.id),
     );
     if (sys.uid !== 0) {
       add(

@@ -35,6 +35,7 @@ export function register(program: Command): void {
         '  vopono completions fish > ~/.config/fish/completions/vopono.fish',
     )
     .action(async (shell: string, opts: { output?: string }) => {
+      (await import('../../doctor/epipe.js')).exitQuietlyOnEpipe();
       if (!isShell(shell)) {
         process.stderr.write(`vopono: unknown shell '${shell}' (choose ${SHELLS.join(', ')})\n`);
         process.exit(2);

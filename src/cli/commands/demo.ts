@@ -23,6 +23,7 @@ export function register(program: Command): void {
         );
         process.exit(1);
       }
+      (await import('../../doctor/epipe.js')).exitQuietlyOnEpipe();
       const { runDemo } = await import('../../doctor/demo.js');
       const { defaultSocketPath } = await import('../client.js');
       process.exitCode = await runDemo({

@@ -20,6 +20,7 @@ export function register(program: Command): void {
         'Exit status: 0 when nothing failed, 1 otherwise.',
     )
     .action(async (opts: { json?: boolean; socket?: string; selfTest: boolean }) => {
+      (await import('../../doctor/epipe.js')).exitQuietlyOnEpipe();
       const { runDoctor, renderCheck, renderSummary } = await import('../../doctor/doctor.js');
       const { defaultSocketPath } = await import('../client.js');
       const color = !opts.json && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;

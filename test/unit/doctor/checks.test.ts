@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   configDirCheck,
   kernelChecks,
+  nodeCheck,
   probeKernel,
   programChecks,
   serviceManager,
@@ -223,6 +224,35 @@ describe('kernel probe', () => {
     expect(kernelChecks(root, probeKernel(root))[0]).toMatchObject({ id: 'kernel.netns', status: 'fail' });
     const user = fake({ bins: { unshare: '/usr/bin/unshare' }, run });
     expect(kernelChecks(user, probeKernel(user))[0]).toMatchObject({ id: 'kernel.netns', status: 'warn' });
+  });
+});
+
+describe('Node.js and a machine without iproute2', () => {
+  it('Node.js older than 20.19 fails', () => {
+    expect(nodeCheck('20.19.0', '/usr/bin/node').status).toBe('pass');
+    expect(nodeCheck('22.1.0', '/usr/bin/node').status).toBe('pass');
+    expect(nodeCheck('20.11.1', '/usr/bin/node')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('too old'),
+    });
+  });
+  it('no ip: the link probes are skipped (with the package to install), not blamed on the kernel', () => {
+    const sys = fake({
+      uid: 0,
+      bins: { unshare: '/usr/bin/unshare' },
+      run: () => ({
+        status: 0,
+        stdout:
+          'netns ok\nveth skip ip (iproute2) not installed\ntun skip ip (iproute2) not installed\nwg skip ip (iproute2) not installed\nnft ok\n',
+        stderr: '',
+      }),
+    });
+    const checks = kernelChecks(sys, probeKernel(sys));
+    expect(checks.find((c) => c.id === 'kernel.veth')).toMatchObject({
+      status: 'skip',
+      fix: 'sudo apt-get install iproute2',
+    });
+    expect(checks.find((c) => c.id === 'kernel.tun')!.status).toBe('skip');
   });
 });
 
