@@ -101,3 +101,37 @@ export function windowStart(selected: number, count: number, height: number): nu
   const start = selected - Math.floor(height / 2);
   return Math.max(0, Math.min(start, count - height));
 }
+
+/**
+ * Word-wraps `text` into at most `maxLines` lines of `width` columns; a longer text ends with "~".
+ * Words longer than a line are cut.
+ */
+export function wrapLines(text: string, width: number, maxLines: number): string[] {
+  if (width <= 0 || maxLines <= 0) return [];
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    let w = word;
+    while (w.length > width) {
+      if (cur !== '') {
+        lines.push(cur);
+        cur = '';
+      }
+      lines.push(w.slice(0, width));
+      w = w.slice(width);
+    }
+    if (cur === '') cur = w;
+    else if (cur.length + 1 + w.length <= width) cur += ' ' + w;
+    else {
+      lines.push(cur);
+      cur = w;
+    }
+  }
+  if (cur !== '') lines.push(cur);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = fit(kept[maxLines - 1]! + ' ' + lines[maxLines]!, width).trimEnd();
+  if (!kept[maxLines - 1]!.endsWith('~'))
+    kept[maxLines - 1] = fit(kept[maxLines - 1]!, width - 1).trimEnd() + '~';
+  return kept;
+}

@@ -3,7 +3,7 @@
 import { Box, Text, useInput, useStdout } from 'ink';
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
-import { fit } from '../format.js';
+import { fit, wrapLines } from '../format.js';
 import { handleInput } from '../keys.js';
 import { listHeight, type DaemonState, type TuiState, type TuiStore } from '../store.js';
 import { HelpView, LaunchView, NamespacesView, ProvidersView, ServersView } from './views.js';
@@ -64,22 +64,21 @@ function daemonText(d: DaemonState, socketPath: string): { text: string; color?:
   }
 }
 
-function NoticeLine({ s, width }: { s: TuiState; width: number }) {
-  if (s.stopPrompt) {
-    return (
-      <Text bold color="red" wrap="truncate">
-        {fit(`Stop ${s.stopPrompt.label}? y/n`, width)}
-      </Text>
-    );
-  }
+/** The notice of the current view (up to 3 lines: an error and its hint are shown whole). */
+function noticeLines(s: TuiState, width: number): { lines: string[]; color?: string } {
+  if (s.stopPrompt) return { lines: [fit(`Stop ${s.stopPrompt.label}? y/n`, width)], color: 'red' };
   const n = s.notice;
-  if (!n || n.view !== s.view || s.help) return <Text> </Text>;
+  if (!n || n.view !== s.view || s.help) return { lines: [' '] };
   const mark = n.kind === 'error' ? '✗ ' : n.kind === 'ok' ? '✓ ' : '• ';
   const color = n.kind === 'error' ? 'red' : n.kind === 'ok' ? 'green' : undefined;
   const text = mark + n.text + (n.hint ? `  (${n.hint})` : '');
+  return { lines: wrapLines(text, width, 3), color };
+}
+
+function NoticeLines({ lines, color }: { lines: string[]; color?: string }) {
   return (
     <Text bold color={color} wrap="truncate">
-      {fit(text, width)}
+      {lines.join('\n')}
     </Text>
   );
 }
@@ -101,7 +100,9 @@ export function App({ store, uid, socketPath, now }: AppProps) {
 
   const width = Math.max(20, s.viewport.cols);
   const rows = Math.max(8, s.viewport.rows);
-  const height = listHeight(rows);
+  const notice = noticeLines(s, width);
+  // the list gives up rows to a notice of more than one line
+  const height = Math.max(1, listHeight(rows) - (notice.lines.length - 1));
   let body;
   if (s.help) body = <HelpView width={width} height={height} />;
   else {
@@ -158,7 +159,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
     <Box flexDirection="column" width={width} height={rows}>
       <Title s={s} width={width} />
       {body}
-      <NoticeLine s={s} width={width} />
+      <NoticeLines lines={notice.lines} color={notice.color} />
       <Text dimColor wrap="truncate">
         {fit(keyHints(s), width)}
       </Text>

@@ -97,6 +97,15 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     await s.waitFor('mullvad: 6 of 30');
     s.write('\x1b[B\x1b[B\r'); // two down, choose
     await s.waitFor('Launch in mullvad / de-fra-wg-003 (wireguard)');
+    // the fake config can't come up: the daemon's error is shown in place, with its hint
+    s.write('true\r');
+    await s.waitFor(/^✗ could not set up namespace .+/m, 20_000);
+    // shown whole, over more than one line when needed
+    expect(s.text()).toMatch(/WireGuard/);
+    expect(s.altScreen).toBe(true);
+    expect(s.text()).toContain('Launch in mullvad / de-fra-wg-003 (wireguard)');
+    s.write('\x7f\x7f\x7f\x7f');
+    await s.waitFor(/Command {8}_/);
     s.write('\x1b');
     await s.waitFor(/mullvad: 6 of 30 {3}\/de$/m);
     expect(s.text()).toMatch(/> de-fra-wg-003/);
@@ -266,8 +275,8 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     await s.waitFor('Launch in none');
     s.write("sh -c 'echo uid=$(id -u) net=$(ip -o link | grep -c _s@); exit 3'");
     s.write('\r');
-    await s.waitFor((x) => x.altScreen && x.text().includes(': exit 3 in '), 30_000);
-    expect(s.text()).toMatch(/• sh -c .*: exit 3 in /);
+    await s.waitFor((x) => x.altScreen && /: exit 3 in\s/.test(x.text()), 30_000);
+    expect(s.text()).toMatch(new RegExp(`• sh -c .*: exit 3 in\\s+${prefix}_none`));
     const printed = s.normalText();
     expect(printed).toContain('running this command through sudo');
     expect(printed).toContain(`uid=${user.uid} net=1`);

@@ -68,7 +68,7 @@ describe('TUI components (ink-testing-library)', () => {
     const r = await setup(fakeDeps({ daemon: false }));
     await keys(r.stdin, 'j', KEY.enter);
     expect(frame(r)).toContain(
-      '✗ protonvpn is not synced yet: its server list is missing.  (run: vopono sync protonvpn)',
+      '✗ protonvpn is not synced yet: its server list is missing. (run: vopono sync protonvpn)',
     );
     r.unmount();
   });

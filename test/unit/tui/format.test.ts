@@ -3,6 +3,7 @@ import { buildIndex, filterRows } from '../../../src/tui/filter.js';
 import {
   describeExit,
   fit,
+  wrapLines,
   formatDuration,
   parsePorts,
   splitCommand,
@@ -81,5 +82,16 @@ describe('filterRows', () => {
     }
     // not a refinement: a new unrelated query searches everything again
     expect(filterRows(index, 'br', prev)).toEqual(filterRows(index, 'br'));
+  });
+});
+
+describe('wrapLines', () => {
+  it('wraps words, cuts long words, and marks a text longer than the lines with ~', () => {
+    expect(wrapLines('a bb ccc dddd', 6, 3)).toEqual(['a bb', 'ccc', 'dddd']);
+    expect(wrapLines('abcdefghij', 4, 3)).toEqual(['abcd', 'efgh', 'ij']);
+    const out = wrapLines('one two three four five six seven', 9, 2);
+    expect(out).toHaveLength(2);
+    expect(out[1]!.endsWith('~')).toBe(true);
+    expect(out.every((l) => l.length <= 9)).toBe(true);
   });
 });
