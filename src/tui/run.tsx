@@ -75,6 +75,57 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
   };
   process.on('exit', restoreOnExit);
 
+  /** Everything mount() did, undone at once (for a signal: no waiting on anything). */
+  const unmountNow = (): void => {
+    const i = ink;
+    const s = input;
+    ink = undefined;
+    input = undefined;
+    frames?.detach();
+    frames = undefined;
+    try {
+      i?.unmount();
+    } catch {
+      /* tearing down anyway */
+    }
+    if (s) {
+      try {
+        if (s.isRaw) s.setRawMode(false);
+      } catch {
+        /* the terminal may be gone (SIGHUP) */
+      }
+      s.destroy();
+    }
+    try {
+      restoreOnExit();
+    } catch {
+      /* the terminal may be gone */
+    }
+  };
+
+  // A signal to the TUI (kill, a closed terminal): restore the terminal, then die of that signal
+  // as the shell expects. While an app owns the terminal, the exec session forwards the signal to
+  // it; the TUI then goes away when the app has, instead of coming back.
+  let pendingSignal: NodeJS.Signals | undefined;
+  const dieOf = (sig: NodeJS.Signals): void => {
+    for (const [name, h] of signalHandlers) process.off(name, h);
+    process.off('exit', restoreOnExit);
+    store.getState().dispose();
+    process.kill(process.pid, sig);
+  };
+  const signalHandlers: [NodeJS.Signals, () => void][] = (
+    ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const
+  ).map((sig) => [
+    sig,
+    () => {
+      if (ink) {
+        unmountNow();
+        dieOf(sig);
+      } else pendingSignal ??= sig;
+    },
+  ]);
+  for (const [name, h] of signalHandlers) process.on(name, h);
+
   const mount = (): void => {
     const fd = openSync('/dev/tty', 'r');
     input = new ReadStream(fd);
@@ -142,7 +193,8 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
       try {
         return await launch.run({ ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
       } finally {
-        if (!store.getState().quitting) mount();
+        if (pendingSignal) dieOf(pendingSignal);
+        else if (!store.getState().quitting) mount();
       }
     },
     quit(): void {
@@ -150,10 +202,12 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
         unmount().then(
           () => {
             process.off('exit', restoreOnExit);
+            for (const [name, h] of signalHandlers) process.off(name, h);
             resolveDone();
           },
           (err: unknown) => {
             process.off('exit', restoreOnExit);
+            for (const [name, h] of signalHandlers) process.off(name, h);
             rejectDone(err);
           },
         );

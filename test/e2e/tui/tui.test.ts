@@ -15,6 +15,9 @@ import { PtyScreen } from './pty-screen.js';
 
 const COUNTRIES = ['se-got', 'de-fra', 'us-nyc', 'jp-tyo', 'ch-zrh'];
 
+/** Types a line into the shell running in the PTY. */
+const shell = (s: PtyScreen, line: string): void => s.write(line + '\r');
+
 /** Fake synced Mullvad WireGuard configs (browsing only: nothing connects to them). */
 async function fakeSyncedConfigs(user: TestUser): Promise<number> {
   const dir = join(user.home, '.config', 'vopono', 'mv', 'wireguard');
@@ -50,9 +53,6 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     await d?.stop();
     if (d) await expectClean(d.prefix);
   });
-
-  /** Types a line into the outer shell. */
-  const shell = (s: PtyScreen, line: string): void => s.write(line + '\r');
 
   it('browses, filters, launches bash in a none namespace, and comes back where it was', async () => {
     const argv = user.asUser(['/bin/bash', '--norc', '--noprofile', '-i']);
@@ -284,6 +284,59 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     await expectClean(prefix);
     // in the form, q is a letter of the command: Ctrl-C quits from anywhere
     s.write('\x03');
+    await s.exited;
+    screen = undefined;
+  }, 120_000);
+
+  it('a signal to the TUI restores the terminal: shown, or while an app runs (which gets it first)', async () => {
+    const argv = user.asUser(['/bin/bash', '--norc', '--noprofile', '-i']);
+    const s = new PtyScreen(argv[0]!, argv.slice(1), {
+      cwd: user.home,
+      env: user.env({
+        VOPONO_SOCKET: join(stateDir, 'none.sock'),
+        VOPONO_PREFIX: prefix,
+        VOPONO_STATE_DIR: stateDir,
+        VOPONO_POOL: `10.${100 + Math.floor(Math.random() * 150)}`,
+        TERM: 'xterm-256color',
+        PS1: 'SH$ ',
+      }),
+    });
+    screen = s;
+    await s.waitFor('SH$');
+    shell(s, 'stty -a > ~/stty.before; echo BEFORE-$((1+1))');
+    await s.waitFor(/^BEFORE-2$/m);
+    const tuiPid = async (): Promise<number> => {
+      const out = await sh('pgrep', ['-u', String(user.uid), '-f', `${cli} tui`]);
+      return Number(out.trim().split('\n')[0]);
+    };
+
+    // 1. shown: SIGTERM
+    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
+    await s.waitFor(/^ {2}provider +protocols/m, 15_000);
+    process.kill(await tuiPid(), 'SIGTERM');
+    await s.waitFor('TUI-EXIT=143');
+    expect(s.altScreen).toBe(false);
+
+    // 2. while an app runs: the app gets the signal, then the TUI goes away instead of coming back
+    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
+    await s.waitFor(/^ {2}provider +protocols/m, 15_000);
+    s.write('G');
+    await s.waitFor(/> none +none/);
+    s.write('\r');
+    await s.waitFor('Launch in none');
+    s.write("sh -c 'echo APP-UP; exec sleep 60'\r");
+    await s.waitFor((x) => !x.altScreen && /^APP-UP$/m.test(x.text()), 30_000);
+    process.kill(await tuiPid(), 'SIGTERM');
+    await s.waitFor('TUI-EXIT=143', 15_000);
+    expect(s.altScreen).toBe(false);
+
+    shell(s, 'stty -a > ~/stty.after; echo AFTER-$((1+1))');
+    await s.waitFor(/^AFTER-2$/m);
+    expect(readFileSync(join(user.home, 'stty.after'), 'utf8')).toBe(
+      readFileSync(join(user.home, 'stty.before'), 'utf8'),
+    );
+    await expectClean(prefix);
+    shell(s, 'exit 0');
     await s.exited;
     screen = undefined;
   }, 120_000);
