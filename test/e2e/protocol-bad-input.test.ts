@@ -1,6 +1,7 @@
 // Bad input against the real daemon, byte by byte on its socket: every case gets a clear error or
 // a closed connection, the daemon leaks no fd (counted in /proc/<daemon>/fd) and keeps serving.
 import {
+  chmodSync,
   closeSync,
   mkdtempSync,
   openSync,
@@ -308,6 +309,23 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
       () => undefined,
     );
     expect(holders(marker)).toEqual([]);
+  });
+
+  it("a -w the user can't enter and a command that doesn't exist: clear errors, no fd kept", async () => {
+    const secret = mkdtempSync('/tmp/vopono-secret-');
+    chmodSync(secret, 0o700);
+    try {
+      const w = await vopono(['exec', '-p', 'none', '-w', secret, '--', 'pwd']);
+      expect(w.code).toBe(125);
+      expect(w.stdout).toBe('');
+      expect(w.stderr).toContain(`cannot enter working directory '${secret}'`);
+      const missing = await vopono(['exec', '-p', 'none', '--', 'no-such-command-here']);
+      expect(missing.code).toBe(127);
+      expect(missing.stderr).toContain("cannot run 'no-such-command-here': no such command");
+      await expectClean(d.prefix);
+    } finally {
+      rmSync(secret, { recursive: true, force: true });
+    }
   });
 
   it('a truncated frame, then close: the daemon closes its side and frees the connection', async () => {
