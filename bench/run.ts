@@ -17,7 +17,7 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 
 function benchFiles(selected: string[]): string[] {
   const all = readdirSync(HERE)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !HARNESS.has(f))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !HARNESS.has(f) && !/^[_.]/.test(f)) // _x.ts: scratch
     .map((f) => basename(f, '.ts'))
     .sort((a, b) => {
       const ia = ORDER.indexOf(a);

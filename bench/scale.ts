@@ -185,6 +185,12 @@ async function manyNamespaces(d: BenchDaemon): Promise<void> {
   }
   log(`  create per namespace (whole CLI): ${dist(create)}`);
   log(`  stop per namespace (whole CLI):   ${dist(stop)}`);
+  // does the cost grow with the number of namespaces already there?
+  const k = Math.max(1, Math.floor(N / 10));
+  log(
+    `  create: first ${k} ${ms(median(create.slice(0, k)))}, last ${k} ${ms(median(create.slice(-k)))}; ` +
+      `stop (in creation order, so the first stops see ${N} namespaces): first ${k} ${ms(median(stop.slice(0, k)))}, last ${k} ${ms(median(stop.slice(-k)))}`,
+  );
   const ok = created === N && working === N && stopped === N && clean;
   emit({
     figure: `namespaces side by side (${N})`,
