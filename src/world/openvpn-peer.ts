@@ -112,6 +112,8 @@ async function makePki(
 
 export interface OpenvpnWorldOptions extends WorldOptions {
   proto?: 'udp' | 'tcp';
+  /** Push redirect-gateway to clients (default true); false = a server that routes nothing. */
+  pushRedirect?: boolean;
 }
 
 export async function createOpenvpnWorld(o: OpenvpnWorldOptions): Promise<OpenvpnWorld> {
@@ -149,7 +151,7 @@ export async function createOpenvpnWorld(o: OpenvpnWorldOptions): Promise<Openvp
         `server-ipv6 fd39:${hex}::/64`,
         'dh none',
         'keepalive 2 10',
-        'push "redirect-gateway def1 ipv6"',
+        ...(o.pushRedirect === false ? [] : ['push "redirect-gateway def1 ipv6"']),
         `push "dhcp-option DNS ${tunnelIp}"`,
         'script-security 2',
         `auth-user-pass-verify ${verify} via-file`,

@@ -159,6 +159,10 @@ export const openvpnBackend: VpnBackend = {
         '3',
         '--mark',
         String(mark),
+        // all of the namespace's traffic goes through the tunnel, pushed or not (anything else is
+        // dropped by the killswitch anyway)
+        '--redirect-gateway',
+        'def1',
       ];
       if (!ctx.isRoot) args.push('--script-security', '1');
       if (options.disableIpv6)

@@ -10,6 +10,7 @@ import {
   type OpenvpnWorld,
 } from '../../../src/world/openvpn-peer.js';
 import { isAlive } from '../../../src/daemon/vpn/process.js';
+import { startHttpServer } from '../../../src/world/peer.js';
 import {
   baseOptions,
   cleanupSteps,
@@ -216,13 +217,19 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
     });
   });
 
-  it('OpenVPN over TCP: the killswitch lets out only the TCP remote', async () => {
+  it('OpenVPN over TCP, server pushing no redirect-gateway: all through the tunnel, only the TCP remote outside', async () => {
+    // this server pushes no redirect-gateway: vopono routes everything through the tunnel anyway
     const tcpWorld = await createOpenvpnWorld({
       prefix,
       subnetIndex: ((index + 120) % 240) + 5,
+      pushRedirect: false,
       proto: 'tcp',
     });
     try {
+      // an address of the server's that is neither the remote nor in the tunnel's subnet
+      const far = `10.240.${tcpWorld.base.index}.1`;
+      await runner.run('ip', ['-n', tcpWorld.nsName, 'addr', 'add', `${far}/32`, 'dev', 'lo']);
+      await startHttpServer(tcpWorld.base, [far], 8081);
       const inner = await snapshot(prefix);
       const ns = await makeClientNs(prefix, index + 8, { defaultRoute: true });
       // this namespace talks to the TCP world only (the suite's guard covers the UDP world)
@@ -245,6 +252,9 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
         );
         const r = await nsCurl(ns.record.name, `http://${tcpWorld.tunnelIp}:${tcpWorld.httpPort}/`);
         expect(r.ok, r.body).toBe(true);
+        // outside the tunnel's subnet, yet through the tunnel (the server sees the tunnel address)
+        const outside = await nsCurl(ns.record.name, `http://10.240.${tcpWorld.base.index}.1:8081/`);
+        expect(outside.body).toMatch(/^vopono-peer 10\.239\./);
         expect(await cap.stop()).toEqual([]);
         const rules = await runner.runInNs(ns.record.name, 'nft', ['list', 'ruleset']);
         expect(rules).toMatch(
