@@ -328,6 +328,30 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
     }
   });
 
+  it('a big but valid request (a 400 KB environment, more than one recvmsg takes) is served whole', async () => {
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) big[`BIG${i}`] = String(i).repeat(100_000);
+    const argv = user.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '-p',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'echo ${#BIG0} ${#BIG3}',
+    ]);
+    const r = await run(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath, ...big }),
+      cwd: user.home,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('100000 100000\n');
+    expect(r.code).toBe(0);
+    await expectClean(d.prefix);
+  });
+
   it('a truncated frame, then close: the daemon closes its side and frees the connection', async () => {
     const whole = Buffer.concat([hello(), encodeFrame({ t: 'list' })]);
     for (const cut of [1, 3, 4, 7, whole.length - 1]) {

@@ -141,6 +141,31 @@ describeRoot('sudo fallback (no daemon, real sudo, throwaway users)', () => {
     await expectClean(prefix);
   });
 
+  it('with a NOPASSWD rule: a 400 KB environment (more than the socket pair buffers at once) arrives whole', async () => {
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) big[`BIG${i}`] = String(i).repeat(100_000);
+    const argv = [
+      'setsid',
+      '-w',
+      ...allowed.asUser([
+        process.execPath,
+        cli,
+        'exec',
+        '-p',
+        'none',
+        '--',
+        'sh',
+        '-c',
+        'echo ${#BIG0} ${#BIG3}',
+      ]),
+    ];
+    const r = await run(argv[0]!, argv.slice(1), { env: { ...env(allowed), ...big }, cwd: allowed.home });
+    expect(r.stderr).toBe(announcement());
+    expect(r.stdout).toBe('100000 100000\n');
+    expect(r.code).toBe(0);
+    expect(await leftovers(prefix)).toEqual([]);
+  });
+
   it('with a NOPASSWD rule: a client killed outright hangs up the app, and the root side goes too', async () => {
     const marker = join(allowed.home, 'hup-marker');
     const argv = [
