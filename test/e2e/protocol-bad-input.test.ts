@@ -704,6 +704,33 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
     }
   }, 60_000);
 
+  it('past the cap, the CLI says the daemon is busy (list and exec), and no sudo fallback is tried', async () => {
+    const capped = await startDaemon({ args: ['--max-connections', '1', '--handshake-timeout', '20000'] });
+    const hold = createConnection({ path: capped.socketPath }); // a silent client takes the one slot
+    hold.on('error', () => undefined);
+    try {
+      await new Promise<void>((r) => hold.once('connect', () => r()));
+      await sleep(200);
+      const env = user.env({ VOPONO_SOCKET: capped.socketPath });
+      for (const args of [['list'], ['exec', '-p', 'none', '--', 'true']]) {
+        const argv = user.asUser([process.execPath, cli, ...args]);
+        const r = await run(argv[0]!, argv.slice(1), { env, cwd: user.home });
+        expect(r.code, args[0]).not.toBe(0);
+        if (args[0] === 'exec') expect(r.code).toBe(125);
+        expect(r.stderr, args[0]).toContain('the daemon is serving its maximum of 1 connections');
+        expect(r.stderr, args[0]).not.toMatch(/sudo/);
+      }
+      hold.destroy();
+      await sleep(200);
+      const argv = user.asUser([process.execPath, cli, 'list', '--json']);
+      const ok = await run(argv[0]!, argv.slice(1), { env, cwd: user.home });
+      expect(ok.code).toBe(0);
+    } finally {
+      hold.destroy();
+      await capped.stop();
+    }
+  });
+
   function talkTo(path: string, bytes: Buffer): Promise<Reply> {
     return talk(bytes, { waitMs: 20_000, path });
   }
