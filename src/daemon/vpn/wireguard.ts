@@ -209,7 +209,11 @@ export const wireguardBackend: VpnBackend = {
     const state = toState(raw);
     if (state.ifname === '') return {};
     try {
-      const out = await runner.run('wg', ['show', state.ifname, 'latest-handshakes']);
+      // a kernel interface is only visible inside the namespace; wireguard-go answers on its
+      // socket in the host's /var/run/wireguard
+      const args = ['show', state.ifname, 'latest-handshakes'];
+      const out =
+        state.mode === 'kernel' ? await runner.runInNs(ns.name, 'wg', args) : await runner.run('wg', args);
       let latest = 0;
       for (const line of out.split('\n')) {
         const t = Number(line.split('\t')[1] ?? '0');
@@ -217,7 +221,6 @@ export const wireguardBackend: VpnBackend = {
       }
       return latest > 0 ? { lastHandshake: latest * 1000 } : {};
     } catch {
-      void ns;
       return {};
     }
   },

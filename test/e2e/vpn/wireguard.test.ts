@@ -94,7 +94,7 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
   for (const firewall of ['nftables', 'iptables'] as const) {
     const off = firewall === 'nftables' ? 0 : 20;
     it(`reaches the HTTP server and the DNS only through the tunnel (${firewall})`, async () => {
-      await withTunnel(1 + off, baseOptions({ firewall }), async (ns, _state, dns) => {
+      await withTunnel(1 + off, baseOptions({ firewall }), async (ns, state, dns) => {
         expect(dns).toEqual([world.tunnelIp]);
         const cap = await capture(ns.record.hostVeth);
         const r = await nsCurl(ns.record.name, `http://${world.domain}:${world.httpPort}/`);
@@ -110,6 +110,8 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
         const leaked = await cap.stop();
         expect(leaked).toEqual([]); // nothing (DNS included) went out of the veth
         expect(world.dns.queries()).toContain(world.domain);
+        const status = await backend.status?.(ns.record, state, runner);
+        expect(status?.lastHandshake).toBeGreaterThan(Date.now() - 60_000);
       });
     });
 
