@@ -14,7 +14,7 @@ export type DaemonState =
   | { state: 'connecting' }
   | { state: 'connected' }
   /** No daemon listens: browsing works, launches go through the sudo fallback. */
-  | { state: 'absent' }
+  | { state: 'absent'; reason: string }
   | { state: 'lost' }
   | { state: 'error'; message: string; hint?: string };
 
@@ -238,7 +238,8 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
         c = await deps.connect();
       } catch (err) {
         if (disposed) return;
-        if (deps.isUnavailable(err)) set({ daemon: { state: 'absent' }, namespaces: [] });
+        if (deps.isUnavailable(err))
+          set({ daemon: { state: 'absent', reason: errorText(err).text }, namespaces: [] });
         else {
           const e = errorText(err);
           set({ daemon: { state: 'error', message: e.text, hint: e.hint } });

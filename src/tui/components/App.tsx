@@ -56,7 +56,8 @@ function daemonText(d: DaemonState, socketPath: string): { text: string; color?:
     case 'connected':
       return { text: `● daemon connected (${socketPath})`, color: 'green' };
     case 'absent':
-      return { text: `○ no daemon (${socketPath}): launches go through sudo`, color: 'magenta' };
+      // e.g. "no vopono daemon at /run/vopono.sock", or no permission to use its socket
+      return { text: `○ ${d.reason}: launches go through sudo`, color: 'magenta' };
     case 'lost':
       return { text: '✗ daemon connection lost: reconnecting…', color: 'red' };
     case 'error':

@@ -222,7 +222,6 @@ function tunnelText(ns: NamespaceInfo, now: number): string {
   if (!t) return ns.protocol;
   const parts = [t.kind];
   if (t.lastHandshake !== undefined) parts.push(`handshake ${formatDuration(now - t.lastHandshake)} ago`);
-  else if (t.kind === 'wireguard') parts.push('no handshake yet');
   if (t.endpoint) parts.push(t.endpoint);
   return parts.join(', ');
 }

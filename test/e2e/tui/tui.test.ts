@@ -243,6 +243,7 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
   it('says there is no daemon, still browses, and launches through sudo with the exit status shown', async () => {
     const argv = user.asUser([process.execPath, cli, 'tui']);
     const s = new PtyScreen(argv[0]!, argv.slice(1), {
+      cols: 110,
       cwd: user.home,
       env: user.env({
         VOPONO_SOCKET: join(stateDir, 'none.sock'),
@@ -253,7 +254,7 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
       }),
     });
     screen = s;
-    await s.waitFor(`○ no daemon (${join(stateDir, 'none.sock')}): launches go through sudo`, 15_000);
+    await s.waitFor(`○ no vopono daemon at ${join(stateDir, 'none.sock')}: launches go through sudo`, 15_000);
     s.write('\r');
     await s.waitFor('mullvad: 30 of 30');
     s.write('/zrh 5');
@@ -311,14 +312,14 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     };
 
     // 1. shown: SIGTERM
-    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
+    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT-1=$?"`);
     await s.waitFor(/^ {2}provider +protocols/m, 15_000);
     process.kill(await tuiPid(), 'SIGTERM');
-    await s.waitFor('TUI-EXIT=143');
+    await s.waitFor('TUI-EXIT-1=143');
     expect(s.altScreen).toBe(false);
 
     // 2. while an app runs: the app gets the signal, then the TUI goes away instead of coming back
-    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT=$?"`);
+    shell(s, `${process.execPath} ${cli} tui; echo "TUI-EXIT-2=$?"`);
     await s.waitFor(/^ {2}provider +protocols/m, 15_000);
     s.write('G');
     await s.waitFor(/> none +none/);
@@ -327,7 +328,7 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     s.write("sh -c 'echo APP-UP; exec sleep 60'\r");
     await s.waitFor((x) => !x.altScreen && /^APP-UP$/m.test(x.text()), 30_000);
     process.kill(await tuiPid(), 'SIGTERM');
-    await s.waitFor('TUI-EXIT=143', 15_000);
+    await s.waitFor('TUI-EXIT-2=143', 15_000);
     expect(s.altScreen).toBe(false);
 
     shell(s, 'stty -a > ~/stty.after; echo AFTER-$((1+1))');

@@ -41,7 +41,7 @@ describe('TUI components (ink-testing-library)', () => {
     const f = frame(r);
     expect(f).toContain('mullvad');
     expect(f).toMatch(/protonvpn.*not synced: vopono sync protonvpn/);
-    expect(f).toContain('○ no daemon (/run/vopono.sock): launches go through sudo');
+    expect(f).toContain('○ no vopono daemon at /run/vopono.sock: launches go through sudo');
     r.unmount();
   });
 

@@ -120,7 +120,8 @@ export function fakeDeps(opts: { daemon?: boolean; uid?: number; servers?: numbe
     quits: 0,
     connections: [],
     connect() {
-      if (opts.daemon === false) return Promise.reject(new Unavailable('no daemon'));
+      if (opts.daemon === false)
+        return Promise.reject(new Unavailable('no vopono daemon at /run/vopono.sock'));
       const c = new FakeConnection();
       deps.connections.push(c);
       return Promise.resolve(c);
