@@ -399,4 +399,35 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
       await ns.destroy();
     }
   });
+
+  for (const firewall of ['nftables', 'iptables'] as const) {
+    it(`fails closed: a firewall command that fails aborts setup and removes the tunnel (${firewall})`, async () => {
+      const inner = await snapshot(prefix);
+      const ns = await makeClientNs(prefix, index + 14);
+      const failing = {
+        run: runner.run,
+        runInNs: (n: string, file: string, args: string[], o?: { input?: string; timeoutMs?: number }) =>
+          ['nft', 'ip6tables-restore'].includes(file) && !args.includes('delete')
+            ? Promise.reject(new Error(`${file}: simulated failure`))
+            : runner.runInNs(n, file, args, o),
+      };
+      try {
+        const err = await backend.up({ ...ctx(ns, baseOptions({ firewall })), runner: failing }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(String(err)).toMatch(/simulated failure/);
+        expect(await runner.run('ip', ['-n', ns.record.name, '-o', 'link'])).not.toContain(
+          `${prefix}${index + 14}w`,
+        );
+        if (firewall === 'iptables') {
+          // the IPv4 half that did load was taken out again
+          expect(await runner.runInNs(ns.record.name, 'iptables-save', [])).not.toContain('_ks_');
+        }
+      } finally {
+        await ns.destroy();
+      }
+      expect(await snapshot(prefix)).toEqual(inner);
+    });
+  }
 });
