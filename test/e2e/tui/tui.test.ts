@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, uniquePrefix, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
-import { sh, sleep } from '../../helpers/run.js';
+import { run, sh, waitFor } from '../../helpers/run.js';
 import { createUser, type TestUser } from '../../helpers/users.js';
 import { PtyScreen } from './pty-screen.js';
 
@@ -141,7 +141,11 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
 
     // ^C reaches the app's foreground job through its PTY
     s.write('sleep 100\r');
-    await sleep(400);
+    await waitFor(
+      async () => (await run('pgrep', ['-u', String(user.uid), '-x', 'sleep'])).code === 0,
+      10_000,
+      'the sleep to run',
+    );
     s.write('\x03');
     await s.waitFor(/\^C\nINNER\$$/m);
     s.write('echo rc=$?\r');
@@ -149,9 +153,16 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
 
     // a resize while the app runs reaches it
     s.resize(100, 30);
-    await sleep(200);
-    s.write('stty size\r');
-    await s.waitFor(/^30 100$/m);
+    // the resize travels client → daemon → the app's PTY: ask until it has arrived
+    let sized = false;
+    for (let i = 0; i < 20 && !sized; i++) {
+      s.write('stty size\r');
+      sized = await s.waitFor(/^30 100$/m, 500).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(sized).toBe(true);
 
     // ---- exit 4: the TUI is back where it was, at the new size ----
     s.write('exit 4\r');
