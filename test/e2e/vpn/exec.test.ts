@@ -32,6 +32,7 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
     cli = clientCli();
     runDir = mkdtempSync(join(tmpdir(), `vopono-run-${prefix}-`));
     process.env.VOPONO_RUN_DIR = runDir; // inherited by the daemon: its private VPN files go here
+    process.env.VOPONO_WG_USERSPACE = '1'; // the same on every machine: wireguard-go
     d = await startDaemon();
     user = await createUser('vtv');
     wg = await createPeerWorld({ prefix, subnetIndex: index });
@@ -49,6 +50,7 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
       () => d && expectClean(d.prefix),
       () => rmSync(runDir, { recursive: true, force: true }),
       () => delete process.env.VOPONO_RUN_DIR,
+      () => delete process.env.VOPONO_WG_USERSPACE,
     ]);
     // the daemon switches IPv4 forwarding on for OpenVPN namespaces (its NAT path) and leaves it
     // on: that is the namespace manager's decision, not this test's state

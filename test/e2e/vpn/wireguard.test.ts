@@ -32,6 +32,8 @@ import {
 import type { ExecOptions } from '../../../src/protocol/messages.js';
 
 const enabled = rootGate('vpn/wireguard e2e');
+// these tests exercise wireguard-go (they kill it by pid); the kernel path has its own test below
+process.env.VOPONO_WG_USERSPACE = '1';
 const prefix = uniquePrefix();
 const index = uniqueIndex();
 
@@ -430,4 +432,40 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
       expect(await snapshot(prefix)).toEqual(inner);
     });
   }
+
+  it('kernel WireGuard where the module exists: tunnel up, and deleting the interface leaks nothing', async () => {
+    delete process.env.VOPONO_WG_USERSPACE;
+    try {
+      const probe = `${prefix}kp`;
+      const kernel = await runner.run('ip', ['link', 'add', 'dev', probe, 'type', 'wireguard']).then(
+        () => true,
+        () => false,
+      );
+      if (kernel) await runner.run('ip', ['link', 'del', 'dev', probe]);
+      if (!kernel) {
+        process.stderr.write(
+          '[skip] kernel WireGuard: no wireguard module on this machine (wireguard-go is used)\n',
+        );
+        return;
+      }
+      await withTunnel(15, baseOptions(), async (ns, state) => {
+        expect(state.mode).toBe('kernel');
+        expect((await nsCurl(ns.record.name, `http://${world.tunnelIp}:${world.httpPort}/`)).ok).toBe(true);
+        const cap = await capture(ns.record.hostVeth);
+        await runner.run('ip', ['-n', ns.record.name, 'link', 'del', 'dev', String(state.ifname)]);
+        await nsKeepTrying(
+          ns.record.name,
+          {
+            udp: ['1.1.1.1|53', `${world.peerIp}|51820`],
+            tcp: [`${world.tunnelIp}|8080`],
+            names: [world.domain],
+          },
+          1000,
+        );
+        expect(await cap.stop()).toEqual([]);
+      });
+    } finally {
+      process.env.VOPONO_WG_USERSPACE = '1';
+    }
+  });
 });
