@@ -166,6 +166,10 @@ async function manyNamespaces(d: BenchDaemon): Promise<void> {
     if (a.stdout.includes(`${d.pool}.`) && rt.stdout.includes('default via')) working++;
   }
   const rssAll = vmRssKb(d.pid);
+  // what grows with the count: the daemon's list (reads the registry) and the `ip` steps themselves
+  const listed = await d.vopono(['list', '--json']);
+  log(`  vopono list --json with ${created} namespaces: ${ms(listed.ms)}`);
+  if (created > 0) await creationSteps(d, `with ${created} namespaces present`);
   log(`  ${created} created (${working} verified), daemon RSS with them: ${(rssAll / 1024).toFixed(1)} MB`);
   const stop: number[] = [];
   let stopped = 0;
@@ -203,7 +207,7 @@ async function manyNamespaces(d: BenchDaemon): Promise<void> {
 }
 
 /** The daemon's creation steps for a `none` namespace, replayed and timed one by one. */
-async function creationSteps(d: BenchDaemon): Promise<void> {
+async function creationSteps(d: BenchDaemon, when: string): Promise<void> {
   const p = `${d.prefix}z`;
   const steps: Record<string, number[]> = {};
   const timed = async (label: string, file: string, args: string[], input?: string): Promise<void> => {
@@ -270,7 +274,7 @@ async function creationSteps(d: BenchDaemon): Promise<void> {
     }
   }
   log(
-    `  namespace creation replayed step by step (${rounds} rounds, spawned from node like the daemon does):`,
+    `  namespace creation replayed step by step, ${when} (${rounds} rounds, spawned from node like the daemon does):`,
   );
   for (const [k, xs] of Object.entries(steps)) log(`    ${k.padEnd(40)} ${dist(xs, 2)}`);
 }
@@ -295,7 +299,7 @@ await main('scale', async () => {
     await d.vopono(['stop', ns]);
     await expectClean(d.prefix, 30_000);
     await manyNamespaces(d);
-    await creationSteps(d);
+    await creationSteps(d, 'no other namespace of ours present');
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await d.stop();
