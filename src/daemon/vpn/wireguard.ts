@@ -7,6 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CommandRunner, NetnsRecord, VpnBackend, VpnContext, VpnUp } from './backend.js';
+import { renderUapiSet, uapiRequest } from './wg-uapi.js';
 import { parseWireguardConfig, renderSetconf, formatCidr, type WireguardConfig } from './wireguard-config.js';
 import {
   privateDir,
@@ -133,11 +134,16 @@ export const wireguardBackend: VpnBackend = {
           ? `WireGuard: kernel module (${ifname})`
           : `WireGuard: userspace wireguard-go, pid ${state.pid ?? '?'} (${ifname})`,
       );
-      // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
-      // socketpair, which `wg` cannot fopen as /dev/stdin)
-      await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
-        runner.run('wg', ['setconf', ifname, file]),
-      );
+      if (state.mode === 'userspace') {
+        // keys straight to wireguard-go over its root-only UAPI socket: no file, no process
+        await uapiRequest(join(WG_SOCKET_DIR, `${ifname}.sock`), renderUapiSet(cfg, endpoints));
+      } else {
+        // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
+        // socketpair, which `wg` cannot fopen as /dev/stdin)
+        await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
+          runner.run('wg', ['setconf', ifname, file]),
+        );
+      }
       await runner.run('ip', ['link', 'set', 'dev', ifname, 'netns', ns.name]);
       const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
       // one `ip -batch` for addresses, link and routes (one process instead of six)

@@ -136,3 +136,31 @@ describe('renderSetconf', () => {
     expect(out).not.toMatch(/Address|DNS|MTU/);
   });
 });
+
+describe('renderUapiSet', () => {
+  it('renders the UAPI set request with hex keys and replaced peers/allowed IPs', () => {
+    const c = parseWireguardConfig(GOOD);
+    const out = renderUapiSet(c, ['192.0.2.7', '2001:db8::1']);
+    const hex = (b: string): string => Buffer.from(b, 'base64').toString('hex');
+    expect(out).toBe(
+      [
+        'set=1',
+        `private_key=${hex(PRIV)}`,
+        'listen_port=51000',
+        'replace_peers=true',
+        `public_key=${hex(PUB)}`,
+        `preshared_key=${hex(PSK)}`,
+        'endpoint=192.0.2.7:51820',
+        'persistent_keepalive_interval=25',
+        'replace_allowed_ips=true',
+        'allowed_ip=0.0.0.0/0',
+        'allowed_ip=::/0',
+        `public_key=${hex(PUB)}`,
+        'endpoint=[2001:db8::1]:443',
+        'persistent_keepalive_interval=0',
+        'replace_allowed_ips=true',
+        'allowed_ip=10.9.0.0/16',
+      ].join('\n') + '\n\n',
+    );
+  });
+});
