@@ -341,15 +341,25 @@ describeRoot("socket activation with the units' settings", () => {
       timeoutMs: 45_000,
     });
     let answer = '';
-    await waitFor(
-      async () => {
-        const r = await run('curl', ['-sS', '--max-time', '1', `http://127.0.0.1:${port}/`]);
-        answer = r.stdout;
-        return r.code === 0;
-      },
-      30_000,
-      'the forwarded port',
-    );
+    let last = '';
+    let appDone: Awaited<typeof app> | undefined;
+    void app.then((r) => (appDone = r));
+    try {
+      await waitFor(
+        async () => {
+          const r = await run('curl', ['-sS', '--max-time', '1', `http://127.0.0.1:${port}/`]);
+          answer = r.stdout;
+          last = r.stderr;
+          return r.code === 0 || appDone !== undefined;
+        },
+        30_000,
+        'the forwarded port',
+      );
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message}; curl: ${last}; app so far: ${JSON.stringify(appDone ?? 'running')}`,
+      );
+    }
     expect(answer).toBe('inside\n');
     const r = await app;
     expect(r.stdout, r.stderr).toContain('up');
