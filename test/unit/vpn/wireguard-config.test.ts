@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderUapiSet } from '../../../src/daemon/vpn/wg-uapi.js';
 import {
   parseWireguardConfig,
   renderSetconf,
