@@ -7,6 +7,7 @@ import { DaemonClient, DaemonUnavailable, defaultSocketPath } from '../cli/clien
 import { runExecSession, type ExecRequest } from '../cli/exec-session.js';
 import type { ExecOptions } from '../protocol/messages.js';
 import { resolveExecConfig } from '../providers/index.js';
+import type { UserDefaults } from '../providers/user-config.js';
 import { providerCatalogue } from './provider-catalogue.js';
 import type { LaunchRequest } from './ports.js';
 import { defaultOptions } from './options.js';
@@ -43,10 +44,42 @@ export async function toExecRequest(
   return { argv: req.argv, cwd: req.cwd, env: req.env, options };
 }
 
+/** config.toml (upstream's defaults file), as `vopono exec` reads it; none → {}. */
+async function userDefaults(): Promise<UserDefaults> {
+  const { loadUserDefaults } = await import('../providers/user-config.js');
+  return loadUserDefaults();
+}
+
+/** Exec options from config.toml for what the form does not ask (firewall, interface, ports...). */
+export function optionsFrom(d: UserDefaults): (provider: string) => ExecOptions {
+  return (provider) => {
+    const o = defaultOptions(provider);
+    if (d.interface !== undefined) o.interface = d.interface;
+    if (d.firewall !== undefined) o.firewall = d.firewall;
+    if (d.openPorts) o.openPorts = [...d.openPorts];
+    if (d.hosts) o.hosts = [...d.hosts];
+    if (d.openHosts) o.openHosts = [...d.openHosts];
+    if (d.noProxy !== undefined) o.noProxy = d.noProxy;
+    if (d.allowHostAccess !== undefined) o.allowHostAccess = d.allowHostAccess;
+    if (d.disableIpv6 !== undefined) o.disableIpv6 = d.disableIpv6;
+    if (d.postup !== undefined) o.postup = d.postup;
+    if (d.predown !== undefined) o.predown = d.predown;
+    return o;
+  };
+}
+
 export async function startTui(opts: { socketPath?: string }): Promise<number> {
   if (!isatty(0) || !isatty(1)) {
     process.stderr.write('vopono: the TUI needs a terminal; use vopono exec, list or servers in scripts\n');
     return 2;
+  }
+  let defaults: UserDefaults = {};
+  try {
+    defaults = await userDefaults();
+  } catch (err) {
+    process.stderr.write(
+      `vopono: ${err instanceof Error ? err.message : String(err)} (ignored by the TUI)\n`,
+    );
   }
   const socketPath = defaultSocketPath(opts.socketPath);
   const handle = runTui({
@@ -54,7 +87,15 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     catalogue: providerCatalogue(),
     connect: () => DaemonClient.connect({ socketPath, client: 'tui' }),
     isUnavailable: (err) => err instanceof DaemonUnavailable,
-    defaultOptions,
+    defaultOptions: optionsFrom(defaults),
+    preferredProvider: defaults.provider ?? (defaults.custom !== undefined ? 'custom' : undefined),
+    form: {
+      killswitch: defaults.noKillswitch !== true,
+      dns: (defaults.dns ?? []).join(', '),
+      keepAlive: defaults.keepAlive ?? false,
+      forward: (defaults.forward ?? []).join(', '),
+      config: defaults.custom ?? '',
+    },
     async prepare(req) {
       const notices: string[] = [];
       const execReq = await toExecRequest(req, (m) => notices.push(m));

@@ -44,4 +44,6 @@ export interface TuiDeps {
   now(): number;
   /** Delay before connecting again after the daemon went away or was absent. */
   retryMs: number;
+  /** The provider to select first (config.toml's `provider`). */
+  preferredProvider?: string;
 }

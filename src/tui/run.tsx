@@ -13,7 +13,7 @@ import type { Catalogue } from './catalogue.js';
 import { App } from './components/App.js';
 import type { ExitStatus } from './format.js';
 import type { DaemonConnection, LaunchHooks, LaunchRequest } from './ports.js';
-import { createTuiStore, type TuiStore } from './store.js';
+import { createTuiStore, emptyForm, type FormState, type TuiStore } from './store.js';
 import { FrameWriter, isInkStdout } from './frame-writer.js';
 
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l';
@@ -32,6 +32,9 @@ export interface RunTuiOptions {
   defaultOptions(provider: string): ExecOptions;
   /** Where progress lines go while the TUI is stepped aside (default: stderr). */
   log?: (line: string) => void;
+  /** The provider selected first, and the launch form's starting values (from config.toml). */
+  preferredProvider?: string;
+  form?: Partial<Omit<FormState, 'focus'>>;
 }
 
 export interface PreparedLaunch {
@@ -174,46 +177,50 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
     altScreen = false;
   };
 
-  const store = createTuiStore({
-    catalogue: opts.catalogue,
-    socketPath: opts.socketPath,
-    connect: opts.connect,
-    isUnavailable: opts.isUnavailable,
-    defaultOptions: opts.defaultOptions,
-    uid: process.getuid?.() ?? -1,
-    cwd: process.cwd(),
-    env: Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
-    now: Date.now,
-    retryMs: 3000,
-    async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
-      const launch = await opts.prepare(req);
-      // leave the key handler that called us before tearing its stream down
-      await new Promise<void>((r) => setImmediate(r));
-      await unmount();
-      try {
-        return await launch.run({ ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
-      } finally {
-        if (pendingSignal) dieOf(pendingSignal);
-        else if (!store.getState().quitting) mount();
-      }
+  const store = createTuiStore(
+    {
+      catalogue: opts.catalogue,
+      socketPath: opts.socketPath,
+      connect: opts.connect,
+      isUnavailable: opts.isUnavailable,
+      defaultOptions: opts.defaultOptions,
+      uid: process.getuid?.() ?? -1,
+      cwd: process.cwd(),
+      env: Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+      now: Date.now,
+      retryMs: 3000,
+      preferredProvider: opts.preferredProvider,
+      async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
+        const launch = await opts.prepare(req);
+        // leave the key handler that called us before tearing its stream down
+        await new Promise<void>((r) => setImmediate(r));
+        await unmount();
+        try {
+          return await launch.run({ ...hooks, onProgress: (msg) => log(`vopono: ${msg}`) });
+        } finally {
+          if (pendingSignal) dieOf(pendingSignal);
+          else if (!store.getState().quitting) mount();
+        }
+      },
+      quit(): void {
+        setImmediate(() => {
+          unmount().then(
+            () => {
+              process.off('exit', restoreOnExit);
+              for (const [name, h] of signalHandlers) process.off(name, h);
+              resolveDone();
+            },
+            (err: unknown) => {
+              process.off('exit', restoreOnExit);
+              for (const [name, h] of signalHandlers) process.off(name, h);
+              rejectDone(err);
+            },
+          );
+        });
+      },
     },
-    quit(): void {
-      setImmediate(() => {
-        unmount().then(
-          () => {
-            process.off('exit', restoreOnExit);
-            for (const [name, h] of signalHandlers) process.off(name, h);
-            resolveDone();
-          },
-          (err: unknown) => {
-            process.off('exit', restoreOnExit);
-            for (const [name, h] of signalHandlers) process.off(name, h);
-            rejectDone(err);
-          },
-        );
-      });
-    },
-  });
+    { form: { ...emptyForm(), ...opts.form } },
+  );
 
   store.getState().init();
   mount();

@@ -161,7 +161,7 @@ export function errorText(err: unknown): { text: string; hint?: string } {
   return { text };
 }
 
-function emptyForm(): FormState {
+export function emptyForm(): FormState {
   return {
     command: '',
     config: '',
@@ -345,7 +345,11 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
 
       init() {
         try {
-          set({ providers: withNoneProvider(deps.catalogue.providers()) });
+          const providers = withNoneProvider(deps.catalogue.providers());
+          const want = deps.preferredProvider?.toLowerCase();
+          const at =
+            want === undefined ? -1 : providers.findIndex((p) => p.name === want || p.aliases.includes(want));
+          set({ providers, providerSel: at >= 0 ? at : get().providerSel });
         } catch (err) {
           const e = errorText(err);
           set({ providers: withNoneProvider([]) });

@@ -373,3 +373,12 @@ describe('tui store: reload and launch feedback', () => {
     expect(store.getState()).toMatchObject({ running: false, notice: { kind: 'ok', text: 'true: exit 0' } });
   });
 });
+
+describe('tui store: config.toml defaults', () => {
+  it('selects the preferred provider by name or alias', async () => {
+    const deps = fakeDeps({ daemon: false });
+    deps.preferredProvider = 'PR';
+    const store = await started(deps);
+    expect(store.getState().providers[store.getState().providerSel]!.name).toBe('protonvpn');
+  });
+});
