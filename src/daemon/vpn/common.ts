@@ -1,6 +1,7 @@
 // Small pieces both backends share: derived names, option defaults, reading back the
 // backend-private state (JSON from the registry: checked, never cast).
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ExecOptions } from '../../protocol/messages.js';
 import type { FirewallKind, FirewallState } from '../firewall/killswitch.js';
 import { cidrFamily } from '../firewall/killswitch.js';
@@ -104,4 +105,9 @@ export function firewallsToRemove(ns: NetnsRecord, recorded: FirewallState | und
     { kind: 'nftables', name },
     { kind: 'iptables', name },
   ];
+}
+
+/** The resolvers the namespace can reach: no IPv6 ones when IPv6 is disabled there. */
+export function usableDns(dns: string[], disableIpv6: boolean): string[] {
+  return disableIpv6 ? dns.filter((d) => isIP(d) !== 6) : dns;
 }

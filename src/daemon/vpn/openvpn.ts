@@ -32,6 +32,7 @@ import {
   interfaceName,
   readPidFile,
   readState,
+  usableDns,
 } from './common.js';
 
 const MAX_ADDRESSES_PER_REMOTE = 8;
@@ -215,7 +216,7 @@ export const openvpnBackend: VpnBackend = {
         ? state.endpoints[0]
         : undefined;
     return {
-      dns: pushedDns(log),
+      dns: usableDns(pushedDns(log), options.disableIpv6),
       state,
       tunnel: endpoint !== undefined ? { kind: 'openvpn', endpoint } : { kind: 'openvpn' },
     };

@@ -32,6 +32,7 @@ import {
   interfaceName,
   readPidFile,
   readState,
+  usableDns,
 } from './common.js';
 
 const WG_SOCKET_DIR = '/var/run/wireguard';
@@ -186,7 +187,7 @@ export const wireguardBackend: VpnBackend = {
     }
     const tunnel: VpnUp['tunnel'] = { kind: state.mode === 'kernel' ? 'wireguard' : 'wireguard-go' };
     if (state.endpoint !== undefined) tunnel.endpoint = state.endpoint;
-    return { dns: cfg.dns, state: fromState(state), tunnel };
+    return { dns: usableDns(cfg.dns, ctx.options.disableIpv6), state: fromState(state), tunnel };
   },
 
   async down(ns: NetnsRecord, raw: Record<string, unknown>, runner: CommandRunner): Promise<void> {
