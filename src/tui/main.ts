@@ -1,12 +1,13 @@
 // `vopono tui`: wires the TUI to the real edges — the daemon client, the exec session of
 // `vopono exec` (fd passing, raw mode, signals, sudo fallback), and the provider catalogue.
 // Loaded only by the tui command, so no other command pays for React and Ink.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { isatty } from 'node:tty';
-import { DaemonClient, DaemonUnavailable, defaultSocketPath } from '../cli/client.js';
-import { runExecSession, type ExecRequest } from '../cli/exec-session.js';
+import type { ExecRequest } from '../cli/exec-session.js';
 import type { ExecOptions } from '../protocol/messages.js';
-import { resolveExecConfig } from '../providers/index.js';
+import { resolveExecConfig, voponoDir } from '../providers/index.js';
 import type { UserDefaults } from '../providers/user-config.js';
 import { providerCatalogue } from './provider-catalogue.js';
 import type { LaunchRequest } from './ports.js';
@@ -46,8 +47,21 @@ export async function toExecRequest(
 
 /** config.toml (upstream's defaults file), as `vopono exec` reads it; none → {}. */
 async function userDefaults(): Promise<UserDefaults> {
+  if (!existsSync(join(voponoDir(), 'config.toml'))) return {};
   const { loadUserDefaults } = await import('../providers/user-config.js');
   return loadUserDefaults();
+}
+
+// The daemon client and the exec session (msgpackr, koffi) load just after the first frame.
+let clientModule: typeof import('../cli/client.js') | undefined;
+async function client(): Promise<typeof import('../cli/client.js')> {
+  clientModule ??= await import('../cli/client.js');
+  return clientModule;
+}
+
+/** As src/cli/client.ts's defaultSocketPath, without loading the client before the first frame. */
+function socketPathOf(explicit: string | undefined): string {
+  return explicit ?? process.env.VOPONO_SOCKET ?? '/run/vopono.sock';
 }
 
 /** Exec options from config.toml for what the form does not ask (firewall, interface, ports...). */
@@ -81,12 +95,12 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
       `vopono: ${err instanceof Error ? err.message : String(err)} (ignored by the TUI)\n`,
     );
   }
-  const socketPath = defaultSocketPath(opts.socketPath);
+  const socketPath = socketPathOf(opts.socketPath);
   const handle = runTui({
     socketPath,
     catalogue: providerCatalogue(),
-    connect: () => DaemonClient.connect({ socketPath, client: 'tui' }),
-    isUnavailable: (err) => err instanceof DaemonUnavailable,
+    connect: async () => (await client()).DaemonClient.connect({ socketPath, client: 'tui' }),
+    isUnavailable: (err) => clientModule !== undefined && err instanceof clientModule.DaemonUnavailable,
     defaultOptions: optionsFrom(defaults),
     preferredProvider: defaults.provider ?? (defaults.custom !== undefined ? 'custom' : undefined),
     form: {
@@ -99,6 +113,7 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     async prepare(req) {
       const notices: string[] = [];
       const execReq = await toExecRequest(req, (m) => notices.push(m));
+      const { runExecSession } = await import('../cli/exec-session.js');
       return {
         run(hooks) {
           for (const n of notices) process.stderr.write(`vopono: ${n}\n`);
