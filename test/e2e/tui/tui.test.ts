@@ -204,6 +204,14 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     expect(s.lines()[0]).toMatch(/^vopono .*\? help {2}q quit$/);
     expect(s.lines()[1]).toMatch(/^Active namespaces: 0/);
 
+    // ---- the daemon goes away: the TUI says so and keeps working without it ----
+    await d.stop();
+    await s.waitFor(/✗ daemon connection lost|○ no vopono daemon at/, 10_000);
+    await s.waitFor('○ no vopono daemon at', 15_000);
+    await s.waitFor('the daemon is not running');
+    s.write('\t');
+    await s.waitFor(/^ {2}provider +protocols/m);
+
     // ---- quit: the shell is back with the terminal as it was ----
     s.write('q');
     await s.waitFor('TUI-EXIT=0', 10_000);
