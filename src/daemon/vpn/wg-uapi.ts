@@ -24,8 +24,24 @@ export function renderUapiSet(cfg: WireguardConfig, endpoints: (string | undefin
   return out.join('\n') + '\n\n';
 }
 
-/** Sends one UAPI request and resolves when wireguard-go answers errno=0 (rejects otherwise). */
-export function uapiRequest(socketPath: string, request: string, timeoutMs = 5000): Promise<string> {
+/**
+ * Sends one UAPI request and resolves when wireguard-go answers errno=0 (rejects otherwise).
+ * wireguard-go binds its socket a moment before it listens: a refused connection is retried.
+ */
+export async function uapiRequest(socketPath: string, request: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await uapiOnce(socketPath, request, timeoutMs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+function uapiOnce(socketPath: string, request: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     let answer = '';
@@ -33,9 +49,9 @@ export function uapiRequest(socketPath: string, request: string, timeoutMs = 500
       sock.destroy();
       reject(new Error(`${socketPath}: no answer`));
     }, timeoutMs);
-    sock.on('error', (e) => {
+    sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`${socketPath}: ${e.message}`));
+      reject(Object.assign(new Error(`${socketPath}: ${e.message}`), { code: e.code }));
     });
     sock.on('data', (b: Buffer) => {
       answer += b.toString();

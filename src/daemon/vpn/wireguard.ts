@@ -127,47 +127,14 @@ export const wireguardBackend: VpnBackend = {
     const state: WireguardState = { ifname };
     try {
       const endpoints = await resolveEndpoints(cfg);
-      const dir = privateDir(ns.name);
-      ctx.progress(`creating WireGuard interface ${ifname}`);
-      await createInterface(runner, ifname, dir, state);
-      ctx.progress(
-        state.mode === 'kernel'
-          ? `WireGuard: kernel module (${ifname})`
-          : `WireGuard: userspace wireguard-go, pid ${state.pid ?? '?'} (${ifname})`,
-      );
-      if (state.mode === 'userspace') {
-        // keys straight to wireguard-go over its root-only UAPI socket: no file, no process
-        await uapiRequest(join(WG_SOCKET_DIR, `${ifname}.sock`), renderUapiSet(cfg, endpoints));
-      } else {
-        // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
-        // socketpair, which `wg` cannot fopen as /dev/stdin)
-        await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
-          runner.run('wg', ['setconf', ifname, file]),
-        );
-      }
-      await runner.run('ip', ['link', 'set', 'dev', ifname, 'netns', ns.name]);
-      const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
-      // one `ip -batch` for addresses, link and routes (one process instead of six)
-      const batch: string[] = [];
-      for (const a of cfg.addresses) {
-        if (a.family === 6 && !hasV6) continue;
-        batch.push(`address add ${formatCidr(a)} dev ${ifname}`);
-      }
-      batch.push(`link set dev ${ifname} mtu ${cfg.mtu ?? 1420} up`);
-      for (const p of cfg.peers) {
-        for (const c of p.allowedIps) {
-          if (c.family === 6 && !hasV6) continue;
-          const dest = c.prefix === 0 ? (c.family === 6 ? '::/0' : '0.0.0.0/0') : formatCidr(c);
-          batch.push(`route replace ${dest} dev ${ifname}`);
-        }
-      }
-      await runner.run('ip', ['-n', ns.name, '-batch', '-'], { input: batch.join('\n') + '\n' });
-      await addOpenHostRoutes(runner, ns, ctx.options.openHosts);
       state.endpoint = endpoints.find((e) => e !== undefined);
+      const dir = privateDir(ns.name);
       const kind = firewallKind(ctx.options);
       const table = killswitchTableName(ns.prefix, ns.index);
       state.firewall = { kind, name: table };
-      await applyKillswitch(runner, ns.name, kind, {
+      // the killswitch (names only, it needs no interface yet) loads while the tunnel is made:
+      // both must succeed before anything runs in the namespace
+      const firewall = applyKillswitch(runner, ns.name, kind, {
         name: table,
         tunnelIfs: [ifname],
         vethIf: ns.nsVeth,
@@ -181,6 +148,45 @@ export const wireguardBackend: VpnBackend = {
         killswitch: !ctx.options.noKillswitch,
         disableIpv6: ctx.options.disableIpv6,
       });
+      const tunnelSetup = (async (): Promise<void> => {
+        ctx.progress(`creating WireGuard interface ${ifname}`);
+        await createInterface(runner, ifname, dir, state);
+        ctx.progress(
+          state.mode === 'kernel'
+            ? `WireGuard: kernel module (${ifname})`
+            : `WireGuard: userspace wireguard-go, pid ${state.pid ?? '?'} (${ifname})`,
+        );
+        if (state.mode === 'userspace') {
+          // keys straight to wireguard-go over its root-only UAPI socket: no file, no process
+          await uapiRequest(join(WG_SOCKET_DIR, `${ifname}.sock`), renderUapiSet(cfg, endpoints));
+        } else {
+          // keys: a 0600 file in the root-only private dir, removed right after (Node's stdin is a
+          // socketpair, which `wg` cannot fopen as /dev/stdin)
+          await withSecretFile(dir, `${ifname}.setconf`, renderSetconf(cfg, endpoints), (file) =>
+            runner.run('wg', ['setconf', ifname, file]),
+          );
+        }
+        await runner.run('ip', ['link', 'set', 'dev', ifname, 'netns', ns.name]);
+        const hasV6 = cfg.addresses.some((a) => a.family === 6) && !ctx.options.disableIpv6;
+        // one `ip -batch` for addresses, link and routes (one process instead of six)
+        const batch: string[] = [];
+        for (const a of cfg.addresses) {
+          if (a.family === 6 && !hasV6) continue;
+          batch.push(`address add ${formatCidr(a)} dev ${ifname}`);
+        }
+        batch.push(`link set dev ${ifname} mtu ${cfg.mtu ?? 1420} up`);
+        for (const p of cfg.peers) {
+          for (const c of p.allowedIps) {
+            if (c.family === 6 && !hasV6) continue;
+            const dest = c.prefix === 0 ? (c.family === 6 ? '::/0' : '0.0.0.0/0') : formatCidr(c);
+            batch.push(`route replace ${dest} dev ${ifname}`);
+          }
+        }
+        await runner.run('ip', ['-n', ns.name, '-batch', '-'], { input: batch.join('\n') + '\n' });
+        await addOpenHostRoutes(runner, ns, ctx.options.openHosts);
+      })();
+      const results = await Promise.allSettled([firewall, tunnelSetup]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
     } catch (e) {
       await wireguardBackend.down(ns, fromState(state), runner);
       throw e;
