@@ -103,6 +103,7 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     isUnavailable: (err) => clientModule !== undefined && err instanceof clientModule.DaemonUnavailable,
     defaultOptions: optionsFrom(defaults),
     preferredProvider: defaults.provider ?? (defaults.custom !== undefined ? 'custom' : undefined),
+    preferredServer: defaults.server,
     form: {
       killswitch: defaults.noKillswitch !== true,
       dns: (defaults.dns ?? []).join(', '),

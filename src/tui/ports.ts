@@ -46,4 +46,6 @@ export interface TuiDeps {
   retryMs: number;
   /** The provider to select first (config.toml's `provider`). */
   preferredProvider?: string;
+  /** The server (a name prefix) to select first in that provider's list (config.toml's `server`). */
+  preferredServer?: string;
 }

@@ -34,6 +34,7 @@ export interface RunTuiOptions {
   log?: (line: string) => void;
   /** The provider selected first, and the launch form's starting values (from config.toml). */
   preferredProvider?: string;
+  preferredServer?: string;
   form?: Partial<Omit<FormState, 'focus'>>;
 }
 
@@ -190,6 +191,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
       now: Date.now,
       retryMs: 3000,
       preferredProvider: opts.preferredProvider,
+      preferredServer: opts.preferredServer,
       async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
         const launch = await opts.prepare(req);
         // leave the key handler that called us before tearing its stream down

@@ -211,6 +211,11 @@ export function buildLaunch(state: TuiState, deps: TuiDeps): LaunchRequest {
   return req;
 }
 
+function isPreferred(p: ProviderSummary, name: string | undefined): boolean {
+  const n = name?.toLowerCase();
+  return n !== undefined && (p.name === n || p.aliases.includes(n));
+}
+
 export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiStore {
   let conn: DaemonConnection | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -295,6 +300,11 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
         return;
       }
       const serverIndex = buildIndex(servers);
+      const want = deps.preferredServer?.toLowerCase();
+      const preferred =
+        want !== undefined && isPreferred(p, deps.preferredProvider)
+          ? servers.findIndex((r) => r.name.toLowerCase().startsWith(want))
+          : -1;
       set({
         provider: p,
         servers,
@@ -302,7 +312,7 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
         filter: '',
         filtering: false,
         matches: servers.map((_, i) => i),
-        serverSel: 0,
+        serverSel: Math.max(0, preferred),
         view: 'servers',
         browseView: 'servers',
         notice: undefined,
@@ -346,9 +356,7 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
       init() {
         try {
           const providers = withNoneProvider(deps.catalogue.providers());
-          const want = deps.preferredProvider?.toLowerCase();
-          const at =
-            want === undefined ? -1 : providers.findIndex((p) => p.name === want || p.aliases.includes(want));
+          const at = providers.findIndex((p) => isPreferred(p, deps.preferredProvider));
           set({ providers, providerSel: at >= 0 ? at : get().providerSel });
         } catch (err) {
           const e = errorText(err);

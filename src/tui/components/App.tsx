@@ -43,7 +43,7 @@ function keyHints(s: TuiState): string {
         ? 'type to filter  up/dn move  Enter choose  Esc done  Backspace erase'
         : 'up/dn/jk move  / filter  Enter choose  Esc back  Tab namespaces';
     case 'launch':
-      return 'up/dn/Tab field  Space toggle  Enter launch  Esc back';
+      return 'up/dn/Tab field  Space toggle  Enter launch  Esc back  ^C quit';
     case 'namespaces':
       return 'up/dn/jk move  s stop  Enter launch here  Tab browse  ? help';
   }

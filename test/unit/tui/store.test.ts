@@ -381,4 +381,14 @@ describe('tui store: config.toml defaults', () => {
     const store = await started(deps);
     expect(store.getState().providers[store.getState().providerSel]!.name).toBe('protonvpn');
   });
+
+  it("selects the preferred server (a prefix) in the preferred provider's list", async () => {
+    const deps = fakeDeps({ daemon: false });
+    deps.preferredProvider = 'mv';
+    deps.preferredServer = 'JP-TYO-OVPN';
+    const store = await started(deps);
+    press(store, '', ENTER);
+    const s = store.getState();
+    expect(s.servers[s.matches[s.serverSel]!]!.name).toBe('jp-tyo-ovpn-0009');
+  });
 });
