@@ -226,7 +226,10 @@ async function creationSteps(d: BenchDaemon, when: string): Promise<void> {
       const host = `${p}${i}_d`;
       const inner = `${p}${i}_s`;
       const t0 = now();
+      // choosing a free index: routes, link names and nft table names already taken
       await timed('ip route show table all (free /24)', 'ip', ['-4', 'route', 'show', 'table', 'all']);
+      await timed('ip -o link show (free index)', 'ip', ['-o', 'link', 'show']);
+      await timed('nft list tables (free index)', 'nft', ['list', 'tables']);
       await timed('ip netns add', 'ip', ['netns', 'add', ns]);
       await timed('ip link add veth', 'ip', [
         'link',
