@@ -16,8 +16,10 @@ import type { DaemonConnection, LaunchHooks, LaunchRequest } from './ports.js';
 import { createTuiStore, emptyForm, type FormState, type TuiStore } from './store.js';
 import { FrameWriter, isInkStdout } from './frame-writer.js';
 
-const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l';
-const ALT_SCREEN_OFF = '\x1b[?25h\x1b[?1049l';
+// alternate screen, cursor hidden, no auto-wrap (a line wider than a tiny terminal is clipped
+// instead of wrapping and scrolling the frame)
+const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l\x1b[?7l';
+const ALT_SCREEN_OFF = '\x1b[?7h\x1b[?25h\x1b[?1049l';
 
 export interface RunTuiOptions {
   socketPath: string;
