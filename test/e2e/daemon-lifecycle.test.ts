@@ -1,19 +1,17 @@
 // The daemon's own life: SIGTERM tears everything down; after a SIGKILL a new daemon on the same
 // state removes namespaces whose apps are gone and adopts the ones still running.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clientCli, expectClean, leftovers, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { voponoInBackground, type Background } from '../helpers/cli.js';
+import { expectClean, leftovers, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { describeRoot } from '../helpers/root.js';
 import { run, sh, waitFor } from '../helpers/run.js';
 import { createUser, type TestUser } from '../helpers/users.js';
 
 describeRoot('daemon lifecycle', () => {
   let user: TestUser;
-  let cli: string;
   const daemons: TestDaemon[] = [];
 
   beforeAll(async () => {
-    cli = clientCli();
     user = await createUser('vtl');
   });
 
@@ -23,14 +21,8 @@ describeRoot('daemon lifecycle', () => {
     for (const d of daemons) await expectClean(d.prefix);
   });
 
-  function startApp(
-    d: TestDaemon,
-    name: string,
-    command: string,
-  ): { out: () => string; closed: Promise<string> } {
-    const argv = user.asUser([
-      process.execPath,
-      cli,
+  const startApp = (d: TestDaemon, name: string, command: string): Background =>
+    voponoInBackground(user, d, [
       'exec',
       '-p',
       'none',
@@ -41,17 +33,6 @@ describeRoot('daemon lifecycle', () => {
       '-c',
       command,
     ]);
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: user.env({ VOPONO_SOCKET: d.socketPath }),
-      cwd: user.home,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b));
-    child.stderr.on('data', (b: Buffer) => (out += b));
-    const closed = new Promise<string>((r) => child.on('close', (c, s) => r(s ?? `exit ${c}`)));
-    return { out: () => out, closed };
-  }
 
   it('SIGTERM: the apps are hung up, every namespace removed, the socket gone', async () => {
     const d = await startDaemon();

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, chmodSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { voponoAs, voponoInBackground, type CliOptions } from '../helpers/cli.js';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { describeRoot } from '../helpers/root.js';
 import { run, sh, sleep, waitFor, type RunResult } from '../helpers/run.js';
@@ -29,19 +30,8 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     if (d) await expectClean(d.prefix);
   });
 
-  function vopono(
-    u: TestUser,
-    args: string[],
-    opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
-  ): Promise<RunResult> {
-    const argv = u.asUser([process.execPath, cli, ...args]);
-    return run(argv[0]!, argv.slice(1), {
-      env: u.env({ VOPONO_SOCKET: d.socketPath }),
-      cwd: opts.cwd ?? u.home,
-      input: opts.input,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-    });
-  }
+  const vopono = (u: TestUser, args: string[], opts: CliOptions = {}): Promise<RunResult> =>
+    voponoAs(u, d, args, opts);
 
   it("runs as the user: uid, gid and groups are the user's own", async () => {
     const r = await vopono(user, ['exec', '-p', 'none', '--', 'sh', '-c', 'id -u; id -g; id -G']);
@@ -151,9 +141,7 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
 
   it("signals sent to the client reach the app's process group", async () => {
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-      const argv = user.asUser([
-        process.execPath,
-        cli,
+      const app = voponoInBackground(user, d, [
         'exec',
         '-p',
         'none',
@@ -162,28 +150,16 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
         '-c',
         `trap 'echo got-${sig}; exit 7' ${sig.slice(3)}; echo ready; while :; do sleep 0.05; done`,
       ]);
-      const child = spawn(argv[0]!, argv.slice(1), {
-        env: user.env({ VOPONO_SOCKET: d.socketPath }),
-        cwd: user.home,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b));
-      await waitFor(() => out.includes('ready'), 10_000, 'the app to start');
-      child.kill(sig);
-      const [code] = await new Promise<[number | null, string | null]>((r) =>
-        child.on('close', (c, s) => r([c, s])),
-      );
-      expect(out).toContain(`got-${sig}`);
-      expect(code).toBe(7);
+      await app.waitFor('ready');
+      app.child.kill(sig);
+      expect(await app.closed).toBe('exit 7');
+      expect(app.out()).toContain(`got-${sig}`);
     }
   });
 
   it('a client killed outright hangs up the app (SIGHUP to its group)', async () => {
     const marker = `${user.home}/hup-marker`;
-    const argv = user.asUser([
-      process.execPath,
-      cli,
+    const app = voponoInBackground(user, d, [
       'exec',
       '-p',
       'none',
@@ -192,15 +168,8 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
       '-c',
       `trap 'echo hup > ${marker}; exit 0' HUP; echo ready; while :; do sleep 0.05; done`,
     ]);
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: user.env({ VOPONO_SOCKET: d.socketPath }),
-      cwd: user.home,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b));
-    await waitFor(() => out.includes('ready'), 10_000, 'the app to start');
-    child.kill('SIGKILL');
+    await app.waitFor('ready');
+    app.child.kill('SIGKILL');
     await waitFor(
       () => {
         try {
@@ -259,13 +228,7 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
   });
 
   it("list shows only the caller's namespaces and apps (--json), stop ends them", async () => {
-    const argv = user.asUser([process.execPath, cli, 'exec', '-p', 'none', '--', 'sleep', '30']);
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: user.env({ VOPONO_SOCKET: d.socketPath }),
-      cwd: user.home,
-      stdio: 'ignore',
-    });
-    const closed = new Promise<string>((r) => child.on('close', (c, s) => r(s ?? `exit ${c}`)));
+    const app = voponoInBackground(user, d, ['exec', '-p', 'none', '--', 'sleep', '30'], { stdin: 'ignore' });
     try {
       let mine: { name: string; owner: number; apps: { pid: number; command: string[] }[] }[] = [];
       await waitFor(
@@ -286,10 +249,10 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
       expect(refused.stderr).toContain('no namespace');
       const stopped = await vopono(user, ['stop', mine[0]!.name]);
       expect(stopped.code).toBe(0);
-      expect(await closed).toBe('SIGTERM'); // the app died of SIGTERM, and so did the client
+      expect(await app.closed).toBe('SIGTERM'); // the app died of SIGTERM, and so did the client
       await expectClean(d.prefix);
     } finally {
-      child.kill('SIGKILL');
+      app.child.kill('SIGKILL');
     }
   });
 
@@ -367,7 +330,7 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     expect((await vopono(user, ['exec', '-p', 'none', '--', 'true'])).code).toBe(0);
   });
 
-  it("never takes over (or deletes) a namespace vopono did not make", async () => {
+  it('never takes over (or deletes) a namespace vopono did not make', async () => {
     const foreign = `${d.prefix}_foreign`;
     await sh('ip', ['netns', 'add', foreign]);
     try {
