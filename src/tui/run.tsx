@@ -111,7 +111,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
 
   // A signal to the TUI (kill, a closed terminal): restore the terminal, then die of that signal
   // as the shell expects. While an app owns the terminal, the exec session forwards the signal to
-  // it; the TUI then goes away when the app has, instead of coming back.
+  // it; after TERM or HUP the TUI then goes away when the app has, instead of coming back.
   let pendingSignal: NodeJS.Signals | undefined;
   const dieOf = (sig: NodeJS.Signals): void => {
     for (const [name, h] of signalHandlers) process.off(name, h);
@@ -127,7 +127,9 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
       if (ink) {
         unmountNow();
         dieOf(sig);
-      } else pendingSignal ??= sig;
+      } else if (sig === 'SIGTERM' || sig === 'SIGHUP') pendingSignal ??= sig;
+      // ^C or ^\ while the terminal is cooked for the app's setup (or a sudo password prompt)
+      // reach us too: the session forwards them, and the launch alone is cancelled
     },
   ]);
   for (const [name, h] of signalHandlers) process.on(name, h);
