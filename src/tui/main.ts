@@ -11,6 +11,7 @@ import { resolveExecConfig, voponoDir } from '../providers/index.js';
 import type { UserDefaults } from '../providers/user-config.js';
 import { providerCatalogue } from './provider-catalogue.js';
 import type { LaunchRequest } from './ports.js';
+import { historyPath, loadRecent, saveRecent } from './history.js';
 import { defaultOptions } from './options.js';
 import { runTui } from './run.js';
 
@@ -96,6 +97,7 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     );
   }
   const socketPath = socketPathOf(opts.socketPath);
+  const history = historyPath();
   const handle = runTui({
     socketPath,
     catalogue: providerCatalogue(),
@@ -104,6 +106,8 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
     defaultOptions: optionsFrom(defaults),
     preferredProvider: defaults.provider ?? (defaults.custom !== undefined ? 'custom' : undefined),
     preferredServer: defaults.server,
+    recent: loadRecent(history),
+    saveRecent: (recent) => saveRecent(history, recent),
     form: {
       killswitch: defaults.noKillswitch !== true,
       dns: (defaults.dns ?? []).join(', '),

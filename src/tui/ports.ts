@@ -46,6 +46,8 @@ export interface TuiDeps {
   retryMs: number;
   /** The provider to select first (config.toml's `provider`). */
   preferredProvider?: string;
+  /** Keeps the recent commands between sessions. */
+  saveRecent?(recent: readonly string[]): void;
   /** The server (a name prefix) to select first in that provider's list (config.toml's `server`). */
   preferredServer?: string;
 }

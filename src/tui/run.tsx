@@ -37,6 +37,9 @@ export interface RunTuiOptions {
   /** The provider selected first, and the launch form's starting values (from config.toml). */
   preferredProvider?: string;
   preferredServer?: string;
+  /** Recent commands from earlier sessions, and where to keep them. */
+  recent?: string[];
+  saveRecent?(recent: readonly string[]): void;
   form?: Partial<Omit<FormState, 'focus'>>;
 }
 
@@ -196,6 +199,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
       retryMs: 3000,
       preferredProvider: opts.preferredProvider,
       preferredServer: opts.preferredServer,
+      saveRecent: opts.saveRecent,
       async stepAside(req: LaunchRequest, hooks: LaunchHooks): Promise<ExitStatus> {
         const launch = await opts.prepare(req);
         // leave the key handler that called us before tearing its stream down
@@ -225,7 +229,7 @@ export function runTui(opts: RunTuiOptions): TuiHandle {
         });
       },
     },
-    { form: { ...emptyForm(), ...opts.form } },
+    { form: { ...emptyForm(), ...opts.form }, recent: opts.recent ?? [] },
   );
 
   store.getState().init();

@@ -4,6 +4,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppInfo, ExecOptions, NamespaceInfo } from '../protocol/messages.js';
 import { withNoneProvider, type ProviderSummary, type ServerRow } from './catalogue.js';
 import { buildIndex, filterRows, type FilterIndex } from './filter.js';
+import { MAX_RECENT } from './history.js';
 import { CommandLineError, describeExit, parseList, parsePorts, splitCommand } from './format.js';
 import type { DaemonConnection, LaunchRequest, TuiDeps } from './ports.js';
 
@@ -132,8 +133,6 @@ export interface TuiActions {
 }
 
 export type TuiStore = StoreApi<TuiState & TuiActions>;
-
-const MAX_RECENT = 8;
 
 /** Namespaces flattened into the rows of the namespaces screen (a namespace, then its apps). */
 export function namespaceRows(namespaces: readonly NamespaceInfo[]): NamespaceRow[] {
@@ -603,6 +602,7 @@ export function createTuiStore(deps: TuiDeps, initial?: Partial<TuiState>): TuiS
           recent,
           notice: { kind: 'info', text: `starting ${command} ...`, view: 'launch' },
         });
+        deps.saveRecent?.(recent);
         const run: LastRun = { command, result: '', ok: false };
         try {
           const status = await deps.stepAside(req, {

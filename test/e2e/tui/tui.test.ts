@@ -4,7 +4,7 @@
 // sleep, resizes, exits 4, and checks the TUI is back where it was with "exit 4" shown; that no
 // keystroke crosses between the app and the TUI; live namespaces and stop; and that the
 // terminal settings are the same before and after.
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, uniquePrefix, type TestDaemon } from '../../helpers/daemon.js';
@@ -176,6 +176,10 @@ describeRoot('vopono tui (built CLI, real PTY, real daemon, throwaway user)', ()
     expect(s.lines()[0]).toMatch(/\? help {2}q quit$/);
     expect(s.lines()[0]!.length).toBe(100);
     expect(text).not.toContain('Keys (Esc or ? closes)');
+    // the command is remembered for the next session, in the user's own state dir
+    const history = join(user.home, '.local', 'state', 'vopono', 'tui-history');
+    expect(readFileSync(history, 'utf8')).toBe(`${command}\ntrue\n`);
+    expect(statSync(history).uid).toBe(user.uid);
 
     // every key typed after the return reaches the TUI, none is eaten by the finished session
     s.write('\x7f'.repeat(command.length));
