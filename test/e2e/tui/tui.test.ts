@@ -263,8 +263,9 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     await expectClean(prefix);
   });
 
-  it('says there is no daemon, still browses, and launches through sudo with the exit status shown', async () => {
-    const argv = user.asUser([process.execPath, cli, 'tui']);
+  it('`vopono` alone opens it: says there is no daemon, still browses, launches through sudo with the exit status shown', async () => {
+    // `vopono` with no arguments on a terminal is the TUI
+    const argv = user.asUser([process.execPath, cli]);
     const s = new PtyScreen(argv[0]!, argv.slice(1), {
       cols: 110,
       cwd: user.home,
