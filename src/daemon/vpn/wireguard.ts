@@ -1,14 +1,21 @@
 // WireGuard backend. The interface is created in the HOST namespace (kernel module when present,
-// else wireguard-go, a userspace TUN), configured with `wg setconf` (keys through a pipe, never
-// a file), then moved into the app namespace: its encrypted UDP socket stays outside, so inside
-// the namespace the tunnel is the only way out even before the killswitch (a second wall).
+// else wireguard-go, a userspace TUN), configured (wireguard-go: keys over its root-only UAPI
+// socket; kernel: `wg setconf` with a 0600 file in the root-only run dir, removed at once), then
+// moved into the app namespace: its encrypted UDP socket stays outside, so inside the namespace
+// the tunnel is the only way out even before the killswitch (a second wall).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CommandRunner, NetnsRecord, VpnBackend, VpnContext, VpnUp } from './backend.js';
 import { renderUapiSet, uapiRequest } from './wg-uapi.js';
-import { parseWireguardConfig, renderSetconf, formatCidr, type WireguardConfig } from './wireguard-config.js';
+import {
+  parseWireguardConfig,
+  renderSetconf,
+  formatCidr,
+  formatEndpoint,
+  type WireguardConfig,
+} from './wireguard-config.js';
 import {
   privateDir,
   privateDirPath,
@@ -127,7 +134,12 @@ export const wireguardBackend: VpnBackend = {
     const state: WireguardState = { ifname };
     try {
       const endpoints = await resolveEndpoints(cfg);
-      state.endpoint = endpoints.find((e) => e !== undefined);
+      const first = cfg.peers.findIndex((p, i) => p.endpoint !== undefined && endpoints[i] !== undefined);
+      const firstPeer = cfg.peers[first];
+      const firstAddr = endpoints[first];
+      if (firstPeer?.endpoint !== undefined && firstAddr !== undefined) {
+        state.endpoint = formatEndpoint(firstAddr, firstPeer.endpoint.port);
+      }
       const dir = privateDir(ns.name);
       const kind = firewallKind(ctx.options);
       const table = killswitchTableName(ns.prefix, ns.index);
