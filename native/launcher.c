@@ -237,8 +237,9 @@ static void run_pty(const struct spec *s) {
   if (slave < 0) fail("openpt", errno, 125);
   /* The terminal belongs to the user, as a login terminal would. */
   struct group *tty = getgrnam("tty");
-  if (fchown(slave, s->uid, tty ? tty->gr_gid : s->gid) < 0) fail("chown-pty", errno, 125);
+  /* mode first, while root still owns it: chmod of one's own file needs no CAP_FOWNER */
   if (fchmod(slave, 0620) < 0) fail("chown-pty", errno, 125);
+  if (fchown(slave, s->uid, tty ? tty->gr_gid : s->gid) < 0) fail("chown-pty", errno, 125);
   struct winsize ws = {.ws_row = s->rows ? s->rows : 24, .ws_col = s->cols ? s->cols : 80};
   (void)ioctl(master, TIOCSWINSZ, &ws);
 

@@ -12,6 +12,7 @@ PKGS=(
   openvpn                              # OpenVPN backend and the tests' OpenVPN server
   sudo                                 # the no-daemon fallback
   tmux                                 # terminal tests
+  zsh fish                             # checks of the shell completions
   dnsmasq-base                         # the tests' VPN DNS server
   openssl                              # the tests' OpenVPN PKI
   tcpdump                              # leak tests capture packets

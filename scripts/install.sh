@@ -61,11 +61,11 @@ put() { # put MODE SRC DEST: install a file, remember it for uninstall.sh
 # 1. the package: build in the checkout, copy the runtime pieces to the npm global prefix
 if [ "$system_only" = 0 ]; then
   if [ "$deps" = 1 ]; then bash "$SRC/scripts/install-system-deps.sh"; fi
-  say "building (npm ci when needed, bundle, native launcher)"
+  say "building (npm install when needed, bundle, native launcher)"
   (
     cd "$SRC"
     if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-      npm ci --no-audit --no-fund
+      npm install --no-audit --no-fund  # not `npm ci`: see scripts/setup.sh
     fi
     npm run build
   )

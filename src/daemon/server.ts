@@ -7,6 +7,7 @@ import { serveConnection, type ConnectionContext } from './connection.js';
 import { NamespaceManager, PREFIX_RE } from './netns.js';
 import { Registry } from './registry.js';
 import { systemRunner } from './runner.js';
+import { notifyReady, notifyStopping } from './sd-notify.js';
 import { whenReadable } from '../protocol/libc.js';
 import { encodeFrame } from '../protocol/frames.js';
 
@@ -146,16 +147,12 @@ export async function runDaemon(cfg: DaemonConfig): Promise<void> {
 
   await listen(server, cfg);
   log(`listening on ${cfg.socketPath} (prefix ${cfg.prefix}, state ${cfg.stateDir})`);
-  try {
-    const { notifyReady } = await import('./sd-notify.js');
-    notifyReady();
-  } catch {
-    // no systemd notification support built in
-  }
+  notifyReady();
 
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       log(`${sig}: stopping; tearing down namespaces`);
+      notifyStopping();
       server.close();
       void manager
         .stopAll()
