@@ -171,6 +171,25 @@ describe('TUI layout', () => {
     const big = (stdout.frames.at(-1) ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
     expect(big).toHaveLength(40);
     expect(Math.max(...big.map((l) => l.length))).toBe(120);
+
+    // a long error with its hint takes three lines; the frame keeps its height
+    stdout.columns = 80;
+    stdout.rows = 24;
+    stdout.emit('resize');
+    store.setState({
+      notice: {
+        kind: 'error',
+        view: 'servers',
+        text: 'could not set up namespace vo_mullvad_se-got-wg-0000_u1000: the WireGuard peer refused the handshake after 3 attempts',
+        hint: 'check the config with vopono servers mullvad, or sync again: vopono sync mullvad',
+      },
+    });
+    await tick(40);
+    const err = (stdout.frames.at(-1) ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+    expect(err).toHaveLength(24);
+    for (const l of err) expect(l.length).toBeLessThanOrEqual(80);
+    expect(err[19]).toMatch(/^✗ could not set up namespace/);
+    expect(err.slice(19, 22).join(' ')).toContain('(check the config with vopono servers mullvad');
     inst.unmount();
   });
 });
