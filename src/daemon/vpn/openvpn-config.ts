@@ -19,6 +19,8 @@ export interface OpenvpnConfigInfo {
   authUserPass: boolean;
   /** Directive names present (lower case), for callers that want to know. */
   directives: Set<string>;
+  /** Resolvers the config itself names (`dhcp-option DNS x`); pushed ones come from the server. */
+  dns: string[];
 }
 
 export interface OpenvpnProblem {
@@ -219,7 +221,13 @@ function directives(text: string): { list: Directive[]; inline: Set<string>; pro
  */
 export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): OpenvpnConfigInfo {
   const { list, inline, problems } = directives(text);
-  const info: OpenvpnConfigInfo = { remotes: [], devType: 'tun', authUserPass: false, directives: new Set() };
+  const info: OpenvpnConfigInfo = {
+    remotes: [],
+    devType: 'tun',
+    authUserPass: false,
+    directives: new Set(),
+    dns: [],
+  };
   let defaultPort = 1194;
   let defaultProto: 'udp' | 'tcp' = 'udp';
   const pendingRemotes: { host: string; port?: number; proto?: 'udp' | 'tcp'; line: number }[] = [];
@@ -278,6 +286,13 @@ export function checkOpenvpnConfig(text: string, opts: { isRoot: boolean }): Ope
       case 'auth-user-pass':
         info.authUserPass = true;
         break;
+      case 'dhcp-option': {
+        const kindArg = (d.args[0] ?? '').toUpperCase();
+        const addr = d.args[1];
+        if ((kindArg === 'DNS' || kindArg === 'DNS6') && addr !== undefined && isIP(addr) !== 0)
+          info.dns.push(addr);
+        break;
+      }
       default:
         break;
     }

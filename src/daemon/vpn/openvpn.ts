@@ -114,6 +114,9 @@ export const openvpnBackend: VpnBackend = {
   async up(ctx: VpnContext): Promise<VpnUp> {
     const { ns, runner, options } = ctx;
     const info = checkOpenvpnConfig(ctx.config.content, { isRoot: ctx.isRoot });
+    if (info.authUserPass && options.credentials === undefined) {
+      throw new Error('this OpenVPN config needs a username and password (auth-user-pass): none were given');
+    }
     const ifname = interfaceName(ns, 't');
     const state: Record<string, unknown> = { ifname };
     let log = '';
@@ -216,7 +219,7 @@ export const openvpnBackend: VpnBackend = {
         ? state.endpoints[0]
         : undefined;
     return {
-      dns: usableDns(pushedDns(log), options.disableIpv6),
+      dns: usableDns([...new Set([...pushedDns(log), ...info.dns])], options.disableIpv6),
       state,
       tunnel: endpoint !== undefined ? { kind: 'openvpn', endpoint } : { kind: 'openvpn' },
     };

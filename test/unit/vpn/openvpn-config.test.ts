@@ -51,6 +51,12 @@ describe('checkOpenvpnConfig', () => {
     expect(p[0]).toMatch(new RegExp(`^7: '${d}' runs a program`));
   });
 
+  it("collects the config's own dhcp-option DNS", () => {
+    expect(
+      checkOpenvpnConfig(BASE + 'dhcp-option DNS 10.8.0.1\ndhcp-option DOMAIN x\n', { isRoot: false }).dns,
+    ).toEqual(['10.8.0.1']);
+  });
+
   it('allows them for root', () => {
     expect(
       problems(BASE.replace('nobind', 'nobind\nscript-security 2\nup /etc/openvpn/up.sh'), true),
