@@ -4,7 +4,7 @@
 // sleep, resizes, exits 4, and checks the TUI is back where it was with "exit 4" shown; that no
 // keystroke crosses between the app and the TUI; live namespaces and stop; and that the
 // terminal settings are the same before and after.
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, uniquePrefix, type TestDaemon } from '../../helpers/daemon.js';
@@ -250,9 +250,13 @@ describeRoot('vopono tui without a daemon (browse; launch through the sudo fallb
     user = await createUser('vtn');
     await fakeSyncedConfigs(user);
     // the user may start vopono's one-shot root side, and nothing else, without a password
+    // checked as a draft first: a broken file in /etc/sudoers.d would break sudo for everyone
+    const draft = join(user.home, 'sudoers.draft');
+    writeFileSync(draft, `${user.name} ALL=(root) NOPASSWD: ${realpathSync(cli)}\n`, { mode: 0o440 });
+    await sh('visudo', ['-cf', draft]);
     sudoers = `/etc/sudoers.d/${prefix}-tui`;
-    writeFileSync(sudoers, `${user.name} ALL=(root) NOPASSWD: ${cli}\n`, { mode: 0o440 });
-    await sh('visudo', ['-cf', sudoers]);
+    writeFileSync(sudoers, readFileSync(draft), { mode: 0o440 });
+    rmSync(draft, { force: true });
   });
 
   afterAll(async () => {
