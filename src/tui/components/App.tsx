@@ -128,16 +128,7 @@ export function App({ store, uid, socketPath, now }: AppProps) {
         );
         break;
       case 'launch':
-        body = (
-          <LaunchView
-            target={s.target}
-            form={s.form}
-            recent={s.recent}
-            lastRun={s.lastRun}
-            width={width}
-            height={height}
-          />
-        );
+        body = <LaunchView target={s.target} form={s.form} recent={s.recent} width={width} height={height} />;
         break;
       case 'namespaces':
         body = (

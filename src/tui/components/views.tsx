@@ -5,7 +5,7 @@ import { memo, useEffect, useState } from 'react';
 import type { NamespaceInfo } from '../../protocol/messages.js';
 import type { ProviderSummary, ServerRow } from '../catalogue.js';
 import { fit, formatDuration, windowStart } from '../format.js';
-import { formFields, namespaceRows, type FormState, type LaunchTarget, type LastRun } from '../store.js';
+import { formFields, namespaceRows, type FormState, type LaunchTarget } from '../store.js';
 
 interface RowProps {
   text: string;
@@ -139,7 +139,6 @@ export const LaunchView = memo(function LaunchView(props: {
   target: LaunchTarget | undefined;
   form: FormState;
   recent: string[];
-  lastRun: LastRun | undefined;
   width: number;
   height: number;
 }) {
