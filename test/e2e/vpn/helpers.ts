@@ -357,3 +357,17 @@ export async function cleanupSteps(steps: (() => unknown)[]): Promise<void> {
   }
   if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
 }
+
+/** After down(): no killswitch table or chain of ours left in the namespace (it still exists). */
+export async function expectNoKillswitchLeft(ns: string): Promise<void> {
+  const nft = await runner.runInNs(ns, 'nft', ['list', 'ruleset']);
+  const ipt = await runner.runInNs(ns, 'iptables-save', []);
+  const ip6t = await runner.runInNs(ns, 'ip6tables-save', []);
+  for (const [what, text] of [
+    ['nft', nft],
+    ['iptables', ipt],
+    ['ip6tables', ip6t],
+  ] as const) {
+    if (text.includes('_ks')) throw new Error(`${what} rules left in ${ns} after down():\n${text}`);
+  }
+}

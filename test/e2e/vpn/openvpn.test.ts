@@ -13,6 +13,7 @@ import { isAlive } from '../../../src/daemon/vpn/process.js';
 import { startHttpServer } from '../../../src/world/peer.js';
 import {
   baseOptions,
+  expectNoKillswitchLeft,
   cleanupSteps,
   capture,
   makeClientNs,
@@ -102,6 +103,7 @@ describe.skipIf(!enabled)('OpenVPN backend (real server)', () => {
       } finally {
         await backend!.down(ns.record, state, runner);
         await backend!.down(ns.record, state, runner);
+        await expectNoKillswitchLeft(ns.record.name);
       }
     });
   }

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   baseOptions,
+  expectNoKillswitchLeft,
   cleanupSteps,
   capture,
   makeClientNs,
@@ -86,9 +87,13 @@ describe.skipIf(!enabled)('WireGuard backend (real peer, wireguard-go)', () => {
       ns.setResolvers(up.dns);
       await fn(ns, state, up.dns);
     } finally {
-      await backend!.down(ns.record, state, runner);
-      await backend!.down(ns.record, state, runner); // idempotent
-      await ns.destroy();
+      try {
+        await backend!.down(ns.record, state, runner);
+        await backend!.down(ns.record, state, runner); // idempotent
+        await expectNoKillswitchLeft(ns.record.name);
+      } finally {
+        await ns.destroy();
+      }
     }
     expect(await snapshot(prefix)).toEqual(inner);
   }
