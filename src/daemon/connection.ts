@@ -244,9 +244,11 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
         return;
       }
       case 'list':
-        peer.send({ t: 'list-result', namespaces: ctx.manager.list(creds.uid) });
-        peer.end();
         state = 'done';
+        void ctx.manager.list(creds.uid).then((namespaces) => {
+          peer.send({ t: 'list-result', namespaces });
+          peer.end();
+        });
         return;
       case 'stop':
         state = 'done';
@@ -264,7 +266,8 @@ export function serveConnection(socket: Socket, fd: number, ctx: ConnectionConte
         return;
       case 'subscribe': {
         state = 'session';
-        const push = (): void => peer.send({ t: 'changed', namespaces: ctx.manager.list(creds.uid) });
+        const push = (): void =>
+          void ctx.manager.list(creds.uid).then((namespaces) => peer.send({ t: 'changed', namespaces }));
         const unsubscribe = ctx.subscribe(creds.uid, push);
         peer.onClose(unsubscribe);
         push();

@@ -61,11 +61,20 @@ export class NamespaceManager {
         this.cfg.registry.put(existing);
         return { state: existing, created: false };
       }
-      if (!req.isRoot && this.cfg.registry.all().filter((s) => s.record.owner === req.owner).length >= MAX_PER_USER)
-        throw new ProtocolError('busy', `you already have ${MAX_PER_USER} namespaces; stop some first (vopono list, vopono stop)`);
+      if (
+        !req.isRoot &&
+        this.cfg.registry.all().filter((s) => s.record.owner === req.owner).length >= MAX_PER_USER
+      )
+        throw new ProtocolError(
+          'busy',
+          `you already have ${MAX_PER_USER} namespaces; stop some first (vopono list, vopono stop)`,
+        );
       // never adopt, and so never later delete, a namespace or /etc/netns entry vopono did not make
       if (existsSync(`/run/netns/${name}`) || existsSync(`/etc/netns/${name}`))
-        throw new ProtocolError('conflict', `a network namespace '${name}' already exists and is not vopono's; choose another --custom-netns-name`);
+        throw new ProtocolError(
+          'conflict',
+          `a network namespace '${name}' already exists and is not vopono's; choose another --custom-netns-name`,
+        );
       const record = await this.create(name, req);
       const state: NetnsState = { record, apps: [req.app] };
       this.cfg.registry.put(state);
@@ -96,12 +105,28 @@ export class NamespaceManager {
   }
 
   /** Namespaces the caller may see: their own (root sees all). */
-  list(uid: number): NamespaceInfo[] {
-    return this.cfg.registry
+  async list(uid: number): Promise<NamespaceInfo[]> {
+    const states = this.cfg.registry
       .all()
       .filter((s) => uid === 0 || s.record.owner === uid)
-      .filter((s) => s.record.prefix === this.cfg.prefix)
-      .map(toInfo);
+      .filter((s) => s.record.prefix === this.cfg.prefix);
+    return Promise.all(states.map((s) => this.withTunnelStatus(s)));
+  }
+
+  /** The namespace as listed, with what its backend knows live (e.g. the last WireGuard handshake). */
+  private async withTunnelStatus(s: NetnsState): Promise<NamespaceInfo> {
+    const info = toInfo(s);
+    const { vpn } = s.record;
+    if (!vpn || !info.tunnel) return info;
+    const backend = await loadBackend(s.record.protocol);
+    if (!backend?.status) return info;
+    const timeout = new Promise<{ lastHandshake?: number }>((r) => setTimeout(() => r({}), 1000).unref());
+    const live: { lastHandshake?: number } = await Promise.race([
+      backend.status(s.record, vpn, this.cfg.runner).catch(() => ({})),
+      timeout,
+    ]);
+    if (live.lastHandshake !== undefined) info.tunnel.lastHandshake = live.lastHandshake;
+    return info;
   }
 
   /** Stops a namespace (by name) or an app (by pid) the caller owns. */
@@ -135,8 +160,10 @@ export class NamespaceManager {
    * After a restart: drop apps whose supervising process or own process is gone, tear down
    * namespaces left without apps, adopt the rest. Only records of this prefix are touched.
    */
-  reconcile(): Promise<void> {
+  /** Returns whether anything changed. */
+  reconcile(): Promise<boolean> {
     return this.cfg.registry.withLock(async () => {
+      let changed = false;
       for (const state of this.cfg.registry.all()) {
         if (state.record.prefix !== this.cfg.prefix) continue;
         const before = state.apps.length;
@@ -144,8 +171,13 @@ export class NamespaceManager {
         if (state.apps.length === 0 && !state.record.keepAlive) {
           log(`reconcile: removing namespace ${state.record.name} (no app left)`);
           await this.teardown(state);
-        } else if (state.apps.length !== before) this.cfg.registry.put(state);
+          changed = true;
+        } else if (state.apps.length !== before) {
+          this.cfg.registry.put(state);
+          changed = true;
+        }
       }
+      return changed;
     });
   }
 
@@ -425,7 +457,9 @@ export class NamespaceManager {
         .map((l) => l.split(': ')[1]?.split('@')[0] ?? ''),
     );
     const tables = new Set(
-      (await this.cfg.runner.run('nft', ['list', 'tables']).catch(() => '')).split('\n').map((l) => l.trim().split(' ')[2]),
+      (await this.cfg.runner.run('nft', ['list', 'tables']).catch(() => ''))
+        .split('\n')
+        .map((l) => l.trim().split(' ')[2]),
     );
     const [a, b] = this.cfg.pool;
     const p = this.cfg.prefix;

@@ -112,8 +112,14 @@ export async function runDaemon(cfg: DaemonConfig): Promise<void> {
 
   await manager.reconcile();
   // Apps adopted after a restart have no session watching them: sweep for their exit.
-  const sweep = setInterval(() => void manager.reconcile().then(() => ctx.notifyChange()), 2000);
+  const sweep = setInterval(
+    () => void manager.reconcile().then((changed) => changed && ctx.notifyChange()),
+    2000,
+  );
   sweep.unref();
+  // tunnel facts (WireGuard handshakes) change without an event: refresh subscribers now and then
+  const refresh = setInterval(() => ctx.notifyChange(), 10_000);
+  refresh.unref();
 
   const server = createServer({ pauseOnConnect: true });
   let open = 0;
