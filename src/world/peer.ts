@@ -20,6 +20,8 @@ export const HTTP_PORT = 8080;
 export const WG_PORT = 51820;
 
 export interface WorldOptions {
+  /** WireGuard world: how many client configs (distinct keys) to make; 1 by default. */
+  clients?: number;
   /** Name prefix of everything made (unique per run), letters/digits/underscore, ≤ 8 characters. */
   prefix: string;
   /** 1..250: selects the /24s (10.237.N.0/24, 10.238.N.0/24, ...). */
@@ -304,6 +306,8 @@ export interface PeerWorld {
   domain: string;
   /** A wg-quick config for the client side (Endpoint = the peer's veth address). */
   clientConfig: string;
+  /** One config per client (`clients` option), each with its own key and address (.2, .3, ...). */
+  clientConfigs: string[];
   dns: DnsServer;
   base: BaseWorld;
   destroy(): Promise<void>;
@@ -324,7 +328,10 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
   try {
     if (wgIf.length > 15) throw new Error(`interface name ${wgIf} is too long`);
     const server = generateWireguardKeys();
-    const client = generateWireguardKeys();
+    // client 0 is the one clientConfig describes; more (distinct keys and addresses) on request:
+    // two tunnels sharing one key would steal each other's session at the peer
+    const clientCount = Math.max(1, Math.min(o.clients ?? 1, 200));
+    const clients = Array.from({ length: clientCount }, () => generateWireguardKeys());
     const { pid: wgPid } = await startInWorld(base, 'wireguard-go', 'wireguard-go', [wgIf], {
       WG_PROCESS_FOREGROUND: '1',
       LOG_LEVEL: 'error',
@@ -349,7 +356,13 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
     await withSecretFile(
       base.tempDir,
       'peer.setconf',
-      `[Interface]\nPrivateKey = ${server.privateKey}\nListenPort = ${WG_PORT}\n\n[Peer]\nPublicKey = ${client.publicKey}\nAllowedIPs = ${clientTunnelIp}/32, ${clientTunnelIp6}/128\n`,
+      `[Interface]\nPrivateKey = ${server.privateKey}\nListenPort = ${WG_PORT}\n` +
+        clients
+          .map(
+            (c, i) =>
+              `\n[Peer]\nPublicKey = ${c.publicKey}\nAllowedIPs = ${tunNet}${i + 2}/32, fd37:${hex}::${(i + 2).toString(16)}/128\n`,
+          )
+          .join(''),
       (file) => runner.run('wg', ['setconf', wgIf, file]),
     );
     await runner.run('ip', ['-n', base.nsName, 'addr', 'add', `${tunnelIp}/24`, 'dev', wgIf]);
@@ -357,18 +370,21 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
     await runner.run('ip', ['-n', base.nsName, 'link', 'set', wgIf, 'up']);
     await startHttpServer(base, [tunnelIp, tunnelIp6]);
     const dns = await startDnsmasq(base, [tunnelIp, tunnelIp6], tunnelIp, tunnelIp6);
-    const clientConfig = [
-      '[Interface]',
-      `PrivateKey = ${client.privateKey}`,
-      `Address = ${clientTunnelIp}/32, ${clientTunnelIp6}/128`,
-      `DNS = ${tunnelIp}`,
-      '',
-      '[Peer]',
-      `PublicKey = ${server.publicKey}`,
-      `Endpoint = ${base.peerIp}:${WG_PORT}`,
-      'AllowedIPs = 0.0.0.0/0, ::/0',
-      '',
-    ].join('\n');
+    const configFor = (c: WireguardKeys, i: number): string =>
+      [
+        '[Interface]',
+        `PrivateKey = ${c.privateKey}`,
+        `Address = ${tunNet}${i + 2}/32, fd37:${hex}::${(i + 2).toString(16)}/128`,
+        `DNS = ${tunnelIp}`,
+        '',
+        '[Peer]',
+        `PublicKey = ${server.publicKey}`,
+        `Endpoint = ${base.peerIp}:${WG_PORT}`,
+        'AllowedIPs = 0.0.0.0/0, ::/0',
+        '',
+      ].join('\n');
+    const clientConfigs = clients.map(configFor);
+    const clientConfig = clientConfigs[0]!;
     return {
       nsName: base.nsName,
       hostVeth: base.hostVeth,
@@ -383,6 +399,7 @@ export async function createPeerWorld(o: WorldOptions): Promise<PeerWorld> {
       httpPort: HTTP_PORT,
       domain: TEST_DOMAIN,
       clientConfig,
+      clientConfigs,
       dns,
       base,
       destroy: () => destroyBaseWorld(base),
