@@ -37,7 +37,7 @@ function ensurePrivateDir(dir: string): void {
 
 /** `<run dir>/vpn/<namespace>`, mode 0700, created on demand; every level checked. */
 export function privateDir(nsName: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nsName)) throw new Error(`bad namespace name '${nsName}'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(nsName)) throw new Error(`bad namespace name '${nsName}'`);
   const base = vpnRunDir();
   mkdirSync(base, { recursive: true, mode: 0o700 });
   const vpn = join(base, 'vpn');
@@ -49,12 +49,12 @@ export function privateDir(nsName: string): string {
 
 /** The path privateDir() uses, without creating anything. */
 export function privateDirPath(nsName: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nsName)) throw new Error(`bad namespace name '${nsName}'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(nsName)) throw new Error(`bad namespace name '${nsName}'`);
   return join(vpnRunDir(), 'vpn', nsName);
 }
 
 export function removePrivateDir(nsName: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nsName)) return;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(nsName)) return;
   rmSync(join(vpnRunDir(), 'vpn', nsName), { recursive: true, force: true });
   try {
     rmdirSync(join(vpnRunDir(), 'vpn')); // only when empty: other namespaces' dirs stay
