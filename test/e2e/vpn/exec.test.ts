@@ -276,4 +276,24 @@ function stop() { if (fs.existsSync('${go}.stop')) process.exit(0); else setTime
     expect(seen).toEqual([]);
     await expectClean(d.prefix);
   });
+
+  it('WireGuard with --firewall iptables --disable-ipv6: IPv4 through the tunnel, IPv6 blocked', async () => {
+    userFile('wg-ipt.conf', wg.clientConfig);
+    const r = await vopono([
+      'exec',
+      '--custom',
+      '~/wg-ipt.conf',
+      '--firewall',
+      'iptables',
+      '--disable-ipv6',
+      '--',
+      'sh',
+      '-c',
+      `curl -sS --max-time 5 http://${wg.tunnelIp}:${wg.httpPort}/; ` +
+        `curl -sS -g --max-time 2 http://[${wg.tunnelIp6}]:${wg.httpPort}/ && echo v6-reached || echo v6-blocked`,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([`vopono-peer ${wg.clientTunnelIp}`, 'v6-blocked']);
+    await expectClean(d.prefix);
+  });
 });
