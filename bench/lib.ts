@@ -9,6 +9,7 @@ import {
   cpSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -310,7 +311,18 @@ function installSignalHandlers(): void {
       log(`bench: ${sig}, cleaning up`);
       void cleanupAll().finally(() => process.exit(130));
     });
+  // a script that throws outside main() (or a bug in a bench) still cleans up
+  for (const ev of ['uncaughtException', 'unhandledRejection'] as const)
+    process.on(ev, (err: unknown) => {
+      log(`bench: ${ev}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (exiting) return;
+      exiting = true;
+      void cleanupAll().finally(() => process.exit(1));
+    });
 }
+
+/** Daemons still running: killed on a sudden exit, their snapshot then kept so they can tear down. */
+const liveDaemons = new Set<ChildProcess>();
 
 /** Anything a prefix left (namespaces, links, nft tables, /etc/netns dirs) removed by force. */
 export async function forceClean(prefix: string): Promise<string[]> {
@@ -335,6 +347,12 @@ let snapshotDir: string | undefined;
  */
 export function distSnapshot(): string {
   if (snapshotDir) return snapshotDir;
+  // copies left by runs that ended suddenly, once their process is gone
+  for (const d of readdirSync(join(REPO, 'node_modules'))) {
+    const m = /^\.vopono-bench-(\d+)$/.exec(d);
+    if (m && !existsSync(`/proc/${m[1]}`))
+      rmSync(join(REPO, 'node_modules', d), { recursive: true, force: true });
+  }
   const dir = join(REPO, 'node_modules', `.vopono-bench-${process.pid}`);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -350,7 +368,12 @@ export function distSnapshot(): string {
     }
   }
   snapshotDir = dir;
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  process.on('exit', () => {
+    // a daemon still running needs its code to tear down: SIGTERM it and leave the copy
+    // (swept by the next run once its pid is gone)
+    for (const c of liveDaemons) c.kill('SIGTERM');
+    if (liveDaemons.size === 0) rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -388,7 +411,11 @@ export async function startBenchDaemon(opts: { nodeArgs?: string[] } = {}): Prom
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
   let exited = false;
-  child.on('exit', () => (exited = true));
+  liveDaemons.add(child);
+  child.on('exit', () => {
+    exited = true;
+    liveDaemons.delete(child);
+  });
   const stop = async (): Promise<void> => {
     if (!exited) {
       child.kill('SIGTERM');
