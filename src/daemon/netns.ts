@@ -297,7 +297,10 @@ export class NamespaceManager {
     // saved first, so that a crash half way is still found and cleaned by reconcile
     this.cfg.registry.put(state);
     try {
-      await this.createLinks(record, backend?.needsUplink ?? true, o.interface);
+      // NAT through the host's uplink: for the default route (none, OpenVPN) and for --open-hosts,
+      // whose addresses bypass the tunnel through the veth
+      const defaultRoute = backend?.needsUplink ?? true;
+      await this.createLinks(record, defaultRoute, defaultRoute || o.openHosts.length > 0, o.interface);
       let dns = o.dns;
       if (backend && o.customConfig) {
         req.progress(`bringing up ${protocol}`);
@@ -358,7 +361,12 @@ export class NamespaceManager {
     }
   }
 
-  private async createLinks(r: NetnsRecord, needsUplink: boolean, iface: string | undefined): Promise<void> {
+  private async createLinks(
+    r: NetnsRecord,
+    defaultRoute: boolean,
+    nat: boolean,
+    iface: string | undefined,
+  ): Promise<void> {
     const { run } = this.cfg.runner;
     if (iface !== undefined) {
       if (
@@ -381,12 +389,12 @@ export class NamespaceManager {
       'link set lo up',
       `addr add ${r.nsIp}/24 dev ${r.nsVeth}`,
       `link set ${r.nsVeth} up`,
-      ...(needsUplink ? [`route add default via ${r.hostIp}`] : []),
+      ...(defaultRoute ? [`route add default via ${r.hostIp}`] : []),
     ].join('\n');
     await run('ip', ['-n', r.name, '-batch', '-'], { input: inside + '\n' });
     if (r.options.disableIpv6)
       await this.cfg.runner.runInNs(r.name, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    if (!needsUplink) return;
+    if (!nat) return;
     const uplink = iface ?? (await defaultUplink(this.cfg.runner));
     r.uplink = uplink;
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
@@ -434,9 +442,10 @@ export class NamespaceManager {
     const stopForwarders = this.forwarders.get(r.name);
     this.forwarders.delete(r.name);
     if (stopForwarders) await quiet(stopForwarders());
-    if (r.vpn) {
+    if (r.protocol !== 'none') {
+      // also with no saved state (a setup cut short): down() finds its pids and names itself
       const backend = await loadBackend(r.protocol);
-      if (backend) await quiet(backend.down(r, r.vpn, this.cfg.runner));
+      if (backend) await quiet(backend.down(r, r.vpn ?? {}, this.cfg.runner));
     }
     await killLeftovers(r.name, this.cfg.runner);
     await quiet(run('nft', ['delete', 'table', 'ip', natTable(r)]));

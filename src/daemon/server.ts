@@ -8,6 +8,7 @@ import { NamespaceManager, PREFIX_RE } from './netns.js';
 import { Registry } from './registry.js';
 import { systemRunner } from './runner.js';
 import { notifyReady, notifyStopping } from './sd-notify.js';
+import { setVpnRunDir } from './vpn/process.js';
 import { whenReadable } from '../protocol/libc.js';
 import { encodeFrame } from '../protocol/frames.js';
 
@@ -72,6 +73,7 @@ export async function runDaemon(cfg: DaemonConfig): Promise<void> {
     throw new Error(`prefix '${cfg.prefix}' must be 1-8 lowercase letters/digits, starting with a letter`);
   const registry = new Registry(cfg.stateDir);
   registry.init();
+  setVpnRunDir(cfg.stateDir); // backends keep their private files (keys, credentials) under it
   const manager = new NamespaceManager({
     prefix: cfg.prefix,
     pool: cfg.pool,

@@ -1,7 +1,6 @@
 // `vopono exec --custom` end to end through the real daemon, as a throwaway user, against the
 // test world's WireGuard peer and OpenVPN server.
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
@@ -24,14 +23,11 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
   let wg: PeerWorld;
   let ovpn: OpenvpnWorld;
   let unguard: () => Promise<void>;
-  let runDir: string;
   let before: Record<string, string>;
 
   beforeAll(async () => {
     before = await snapshot(prefix);
     cli = clientCli();
-    runDir = mkdtempSync(join(tmpdir(), `vopono-run-${prefix}-`));
-    process.env.VOPONO_RUN_DIR = runDir; // inherited by the daemon: its private VPN files go here
     process.env.VOPONO_WG_USERSPACE = '1'; // the same on every machine: wireguard-go
     d = await startDaemon();
     user = await createUser('vtv');
@@ -48,8 +44,6 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
       () => wg?.destroy(),
       () => ovpn?.destroy(),
       () => d && expectClean(d.prefix),
-      () => rmSync(runDir, { recursive: true, force: true }),
-      () => delete process.env.VOPONO_RUN_DIR,
       () => delete process.env.VOPONO_WG_USERSPACE,
     ]);
     // the daemon switches IPv4 forwarding on for OpenVPN namespaces (its NAT path) and leaves it
@@ -251,7 +245,7 @@ function stop() { if (fs.existsSync('${go}.stop')) process.exit(0); else setTime
       .find((l) => l.includes(` ${nsInfo!.hostIp}/`))
       ?.split(/\s+/)[1];
     expect(veth).toBeDefined();
-    const conf = join(runDir, 'vpn', nsInfo!.name, 'openvpn.conf');
+    const conf = join(d.stateDir, 'vpn', nsInfo!.name, 'openvpn.conf'); // the daemon's state dir holds backend files
     const pid = readdirSync('/proc')
       .filter((e) => /^\d+$/.test(e))
       .map(Number)

@@ -1,8 +1,7 @@
 // A daemon killed with SIGKILL while WireGuard namespaces live, then restarted on the same state:
 // the namespace whose app died is removed with its wireguard-go (by the pid the backend
 // recorded), the live one is adopted and its tunnel keeps working; at the end nothing is left.
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { voponoInBackground } from '../../helpers/cli.js';
@@ -36,13 +35,10 @@ describeRoot('daemon SIGKILL + restart with WireGuard namespaces', () => {
   const daemons: TestDaemon[] = [];
   let user: TestUser;
   let world: PeerWorld;
-  let runDir: string;
   let before: Record<string, string>;
 
   beforeAll(async () => {
     before = await snapshot(prefix);
-    runDir = mkdtempSync(join(tmpdir(), `vopono-run-${prefix}-`));
-    process.env.VOPONO_RUN_DIR = runDir;
     process.env.VOPONO_WG_USERSPACE = '1';
     user = await createUser('vtr');
     // two keys: two tunnels sharing one key would take each other's session at the peer
@@ -60,8 +56,6 @@ describeRoot('daemon SIGKILL + restart with WireGuard namespaces', () => {
       () => user?.remove(),
       () => world?.destroy(),
       ...daemons.map((d) => () => expectClean(d.prefix)),
-      () => rmSync(runDir, { recursive: true, force: true }),
-      () => delete process.env.VOPONO_RUN_DIR,
       () => delete process.env.VOPONO_WG_USERSPACE,
     ]);
     const after = await snapshot(prefix);
