@@ -6,6 +6,7 @@ import {
   chmodSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   closeSync,
   readFileSync,
   rmSync,
@@ -27,6 +28,7 @@ import {
   now,
   percentile,
   startBenchDaemon,
+  timeProcess,
   timeInterleaved,
   timeRuns,
   type BenchDaemon,
@@ -120,6 +122,78 @@ async function startupBreakdown(d: BenchDaemon, ns: string): Promise<void> {
     target: '(diagnostic for the figure above)',
     verdict: 'info',
   });
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time by script of the warm exec's CLI process (V8 CPU profiles of a few runs, averaged). */
+async function cliProfile(d: BenchDaemon, ns: string, dir: string): Promise<void> {
+  const profDir = join(dir, 'prof');
+  const runs = 8;
+  for (let i = 0; i < runs; i++) {
+    const r = await timeProcess(
+      process.execPath,
+      [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        profDir,
+        d.cli[1]!,
+        'exec',
+        '--custom-netns-name',
+        ns,
+        '-p',
+        'none',
+        '--',
+        'true',
+      ],
+      { env: d.env },
+    );
+    if (r.code !== 0) throw new Error(`profiled exec failed: ${r.stderr}`);
+  }
+  const byScript = new Map<string, number>();
+  let total = 0;
+  for (const f of readdirSync(profDir)) {
+    const p = JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile;
+    const self = new Map<number, number>();
+    p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000));
+    for (const n of p.nodes) {
+      const t = self.get(n.id) ?? 0;
+      const url = n.callFrame.url
+        ? n.callFrame.url.replace(/^.*\/dist\//, 'dist/').replace(/^.*\/node_modules\//, '')
+        : n.callFrame.functionName.startsWith('(')
+          ? n.callFrame.functionName
+          : `(${n.callFrame.functionName || 'anonymous'})`;
+      byScript.set(url, (byScript.get(url) ?? 0) + t / runs);
+      total += t / runs;
+    }
+  }
+  const idle = byScript.get('(idle)') ?? 0;
+  log(
+    `  CLI self time by script (V8 profile, mean of ${runs}; ${ms(total - idle)} busy + ${ms(idle)} idle, from profiler start):`,
+  );
+  for (const [url, t] of [...byScript].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    log(`    ${ms(t).padStart(9)}  ${url}`);
+  const groups: [string, RegExp][] = [
+    ['idle (waiting: daemon round trip, I/O)', /^\(idle\)$/],
+    ['garbage collector', /^\(garbage collector\)$/],
+    [
+      'module loading (resolve, read, compile)',
+      /^node:internal\/(modules|url|bootstrap|vm)|^node:path$|^\(openFileHandle|^\(compileFunction|^\(internalModuleStat|^\(readFileUtf8/,
+    ],
+    ['dist/ (vopono and bundled packages)', /^dist\//],
+    ['node_modules (koffi, msgpackr-extract, ...)', /^[@a-z]/],
+  ];
+  const sums = new Map<string, number>();
+  for (const [url, t] of byScript) {
+    const g = groups.find(([, re]) => re.test(url))?.[0] ?? 'other (node internals, program)';
+    sums.set(g, (sums.get(g) ?? 0) + t);
+  }
+  log('    grouped:');
+  for (const [g, t] of [...sums].sort((a, b) => b[1] - a[1])) log(`    ${ms(t).padStart(9)}  ${g}`);
 }
 
 /** One exec through the client library; returns the phases relative to just before connect. */
@@ -230,6 +304,7 @@ await main('exec', async () => {
     log(`  namespace ${ns} created in ${ms(made.ms)} (whole CLI, cold)`);
     await warmExec(d, ns);
     await startupBreakdown(d, ns);
+    await cliProfile(d, ns, dir);
     await connectToExec(d, ns, dir);
     const stopped = await d.vopono(['stop', ns]);
     if (stopped.code !== 0) throw new Error(`vopono stop failed: ${stopped.stderr}`);
