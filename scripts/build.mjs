@@ -7,6 +7,15 @@ import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { resolve } from 'node:path';
 
 const out = resolve(`dist.tmp-${process.pid}`);
+
+// msgpackr's Node entry probes for its optional native add-on (and loads its stream classes) at
+// import: ~4 ms of every `vopono exec` for nothing at our message sizes. Take its plain-JS entry.
+const msgpackrPlainJs = {
+  name: 'msgpackr-plain-js',
+  setup(b) {
+    b.onResolve({ filter: /^msgpackr$/ }, () => ({ path: resolve('node_modules/msgpackr/index.js') }));
+  },
+};
 rmSync(out, { recursive: true, force: true });
 
 await build({
@@ -19,7 +28,8 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   // native modules stay in node_modules; everything else is bundled (ink's devtools are never loaded)
-  external: ['koffi', 'node-pty', 'msgpackr-extract', 'react-devtools-core'],
+  external: ['koffi', 'node-pty', 'react-devtools-core'],
+  plugins: [msgpackrPlainJs],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __vCreateRequire } from 'node:module'; const require = __vCreateRequire(import.meta.url);",
   },

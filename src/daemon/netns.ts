@@ -465,18 +465,17 @@ export class NamespaceManager {
         .split('\n')
         .map((l) => l.split(': ')[1]?.split('@')[0] ?? ''),
     );
-    const tables = new Set(
-      (await this.cfg.runner.run('nft', ['list', 'tables']).catch(() => ''))
-        .split('\n')
-        .map((l) => l.trim().split(' ')[2]),
-    );
     const [a, b] = this.cfg.pool;
     const p = this.cfg.prefix;
     for (let i = 1; i < 255; i++) {
       if (used.has(i) || links.has(`${p}${i}_d`) || links.has(`${p}${i}_s`)) continue;
-      if (tables.has(`${p}${i}_nat`)) continue;
       if (taken.some(([net, len]) => overlaps(net, len, (a << 24) | (b << 16) | (i << 8), 24))) continue;
-      return i;
+      // one table looked up, not all listed: `nft list tables` grows slow with hundreds of them
+      const tableTaken = await this.cfg.runner.run('nft', ['list', 'table', 'ip', `${p}${i}_nat`]).then(
+        () => true,
+        () => false,
+      );
+      if (!tableTaken) return i;
     }
     throw new ProtocolError('setup-failed', `no free /24 left in ${a}.${b}.0.0/16 for a new namespace`);
   }
