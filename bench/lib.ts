@@ -380,7 +380,10 @@ export function distSnapshot(): string {
 /** nodeArgs: extra flags for the daemon's node (also from BENCH_DAEMON_NODE_ARGS, space-separated). */
 export async function startBenchDaemon(opts: { nodeArgs?: string[] } = {}): Promise<BenchDaemon> {
   installSignalHandlers();
-  const nodeArgs = opts.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // the V8 flag vopono.service gives the daemon (NODE_OPTIONS), so the figures are the shipped daemon's
+  const nodeArgs =
+    opts.nodeArgs ??
+    (process.env.BENCH_DAEMON_NODE_ARGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
   const snapshot = distSnapshot();
   const cliPath = join(snapshot, 'dist', 'vopono.js');
   const prefix = benchPrefix();
