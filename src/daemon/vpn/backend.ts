@@ -45,7 +45,12 @@ export interface CommandRunner {
   /** Runs a program as root with a fixed argv (never a shell); rejects with its stderr on failure. */
   run(file: string, args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
   /** Runs a program inside the namespace (`ip netns exec`). */
-  runInNs(ns: string, file: string, args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
+  runInNs(
+    ns: string,
+    file: string,
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number },
+  ): Promise<string>;
 }
 
 export interface VpnContext {
@@ -79,5 +84,9 @@ export interface VpnBackend {
   /** Removes everything up() made; must succeed on partial state (called after a failed up, and by reconcile). */
   down(ns: NetnsRecord, state: Record<string, unknown>, runner: CommandRunner): Promise<void>;
   /** Live tunnel facts for list/TUI (e.g. last WireGuard handshake); optional. */
-  status?(ns: NetnsRecord, state: Record<string, unknown>, runner: CommandRunner): Promise<{ lastHandshake?: number }>;
+  status?(
+    ns: NetnsRecord,
+    state: Record<string, unknown>,
+    runner: CommandRunner,
+  ): Promise<{ lastHandshake?: number }>;
 }
