@@ -14,7 +14,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import type { ExecOptions } from '../src/protocol/messages.js';
+import { defaultExecOptions, type ExecOptions } from '../src/protocol/messages.js';
 import { join } from 'node:path';
 import { leftovers, REPO } from '../test/helpers/daemon.js';
 import { run, sleep, waitFor } from '../test/helpers/run.js';
@@ -195,21 +195,8 @@ export function buildMono(dir: string): string {
   return join(dir, 'mono');
 }
 
-export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
-  provider: 'none',
-  dns: [],
-  keepAlive: false,
-  createNetnsOnly: false,
-  noKillswitch: false,
-  openPorts: [],
-  forward: [],
-  noProxy: false,
-  disableIpv6: false,
-  allowHostAccess: false,
-  openHosts: [],
-  hosts: [],
-  ...extra,
-});
+export const noneOptions = (extra: Partial<ExecOptions> = {}): ExecOptions =>
+  defaultExecOptions('none', extra);
 
 const RTIME_C = `#include <stdio.h>
 #include <sys/resource.h>

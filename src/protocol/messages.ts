@@ -33,6 +33,25 @@ export interface ExecOptions {
   credentials?: { username: string; password: string };
 }
 
+/** Upstream's defaults for an exec: killswitch on, nothing extra. */
+export function defaultExecOptions(provider: string, over: Partial<ExecOptions> = {}): ExecOptions {
+  return {
+    provider,
+    dns: [],
+    keepAlive: false,
+    createNetnsOnly: false,
+    noKillswitch: false,
+    openPorts: [],
+    forward: [],
+    noProxy: false,
+    disableIpv6: false,
+    allowHostAccess: false,
+    openHosts: [],
+    hosts: [],
+    ...over,
+  };
+}
+
 export interface WindowSize {
   cols: number;
   rows: number;

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetnsRecord } from '../../../src/daemon/vpn/backend.js';
-import type { ExecOptions } from '../../../src/protocol/messages.js';
+import { defaultExecOptions, type ExecOptions } from '../../../src/protocol/messages.js';
 import { runCommand, createCommandRunner } from '../../../src/daemon/vpn/runner.js';
 import { setVpnRunDir, waitFor, stopProcess } from '../../../src/daemon/vpn/process.js';
 
@@ -36,21 +36,7 @@ export function uniqueIndex(): number {
 }
 
 export function baseOptions(over: Partial<ExecOptions> = {}): ExecOptions {
-  return {
-    provider: 'custom',
-    dns: [],
-    keepAlive: false,
-    createNetnsOnly: false,
-    noKillswitch: false,
-    openPorts: [],
-    forward: [],
-    noProxy: false,
-    disableIpv6: false,
-    allowHostAccess: false,
-    openHosts: [],
-    hosts: [],
-    ...over,
-  };
+  return defaultExecOptions('custom', over);
 }
 
 export interface ClientNs {

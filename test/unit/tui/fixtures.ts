@@ -1,7 +1,7 @@
 // Fakes for the TUI's edges: a catalogue with generated servers, a scriptable daemon connection,
 // a recording step-aside launcher.
 import { EventEmitter } from 'node:events';
-import type { ExecOptions, NamespaceInfo } from '../../../src/protocol/messages.js';
+import { defaultExecOptions, type ExecOptions, type NamespaceInfo } from '../../../src/protocol/messages.js';
 import { staticCatalogue, type ProviderSummary, type ServerRow } from '../../../src/tui/catalogue.js';
 import type { ExitStatus } from '../../../src/tui/format.js';
 import type { DaemonConnection, LaunchHooks, LaunchRequest, TuiDeps } from '../../../src/tui/ports.js';
@@ -88,20 +88,7 @@ export class FakeConnection extends EventEmitter implements DaemonConnection {
 export class Unavailable extends Error {}
 
 export function defaultOptions(provider: string): ExecOptions {
-  return {
-    provider,
-    dns: [],
-    keepAlive: false,
-    createNetnsOnly: false,
-    noKillswitch: false,
-    openPorts: [],
-    forward: [],
-    noProxy: false,
-    disableIpv6: false,
-    allowHostAccess: false,
-    openHosts: [],
-    hosts: [],
-  };
+  return defaultExecOptions(provider);
 }
 
 export interface FakeDeps extends TuiDeps {
