@@ -2,8 +2,6 @@
 // the test OpenVPN server (credentials checked by the server), then `vopono exec -p nordvpn -s se`
 // reaches the server's HTTP through the tunnel. `-i` names the world's veth as the uplink, so the
 // namespace's traffic is never NATed toward the host's real uplink.
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
@@ -43,8 +41,6 @@ describeRoot('provider round trip over OpenVPN: vopono sync nordvpn → vopono e
     await srv?.close();
     await world?.destroy();
     if (d) await expectClean(d.prefix);
-    // the helper's copy of the CLI is removed on process exit, which a vitest fork may skip
-    if (cli?.startsWith('/tmp/vopono-cli-')) rmSync(dirname(dirname(cli)), { recursive: true, force: true });
   });
 
   const vopono = (args: string[], extra: Record<string, string> = {}): Promise<RunResult> => {

@@ -3,8 +3,6 @@
 // tunnel. The device key registered at sync is added to the peer, as Mullvad would.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientCli, expectClean, startDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { describeRoot } from '../../helpers/root.js';
@@ -88,9 +86,6 @@ describeRoot(
       await srv?.close();
       await world?.destroy();
       if (d) await expectClean(d.prefix);
-      // the helper's copy of the CLI is removed on process exit, which a vitest fork may skip
-      if (cli?.startsWith('/tmp/vopono-cli-'))
-        rmSync(dirname(dirname(cli)), { recursive: true, force: true });
     });
 
     const vopono = (args: string[], extra: Record<string, string> = {}): Promise<RunResult> => {
