@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { isAlive } from '../../../src/daemon/vpn/process.js';
 import { createUser, type TestUser } from '../../helpers/users.js';
 import { createPeerWorld, type PeerWorld } from '../../../src/world/peer.js';
+import { openTerminal } from '../../helpers/terminal.js';
 import { createOpenvpnWorld, guardWorld, type OpenvpnWorld } from '../../../src/world/openvpn-peer.js';
 import { capture, cleanupSteps, runner, snapshot, uniqueIndex, uniquePrefix } from './helpers.js';
 
@@ -124,6 +125,40 @@ describeRoot('vopono exec through VPN tunnels (real daemon, real peers)', () => 
     const r = await vopono(['exec', '--custom', '~/evil.ovpn', '--protocol', 'openvpn', '--', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/line \d+: 'up' runs a program/);
+    await expectClean(d.prefix);
+  });
+
+  it('OpenVPN: with no credentials file the client asks on its terminal (password not echoed)', async () => {
+    userFile('ask.ovpn', ovpn.clientConfig); // a bare auth-user-pass
+    const argv = user.asUser([
+      process.execPath,
+      cli,
+      'exec',
+      '--custom',
+      '~/ask.ovpn',
+      '--protocol',
+      'openvpn',
+      '--',
+      'sh',
+      '-c',
+      `curl -sS --max-time 5 http://${ovpn.domain}:${ovpn.httpPort}/`,
+    ]);
+    const term = openTerminal(argv[0]!, argv.slice(1), {
+      env: user.env({ VOPONO_SOCKET: d.socketPath }),
+      cwd: user.home,
+    });
+    try {
+      await term.expect('Username: ');
+      term.type(`${ovpn.username}\r`);
+      await term.expect('Password: ');
+      term.mark();
+      term.type(`${ovpn.password}\r`);
+      const out = await term.expect(/vopono-peer (10\.239\.|fd39:)/, 30_000);
+      expect(out).not.toContain(ovpn.password);
+      expect((await term.exited).exitCode).toBe(0);
+    } finally {
+      term.kill();
+    }
     await expectClean(d.prefix);
   });
 
