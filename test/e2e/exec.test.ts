@@ -348,4 +348,29 @@ describeRoot('vopono exec (pipe mode, real daemon, throwaway user)', () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/dns\[0\].*not an IP address/);
   });
+
+  it("joining one's own namespace with other options is refused, naming the difference", async () => {
+    const name = `${d.prefix}_opts`;
+    expect(
+      (await vopono(user, ['exec', '-p', 'none', '--create-netns-only', '--custom-netns-name', name])).code,
+    ).toBe(0);
+    try {
+      const r = await vopono(user, [
+        'exec',
+        '-p',
+        'none',
+        '--custom-netns-name',
+        name,
+        '--disable-ipv6',
+        '--',
+        'true',
+      ]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain('--disable-ipv6 false (asked true)');
+      expect(r.stderr).toContain(`vopono stop ${name}`);
+    } finally {
+      await vopono(user, ['stop', name]);
+    }
+    await expectClean(d.prefix);
+  });
 });
