@@ -99,9 +99,39 @@ export class Registry {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * A record read back from disk. Only this module writes them, in a root-only directory, but a
+ * file cut short by a crash (or from another version) must be skipped, not trusted: the fields
+ * teardown relies on are checked.
+ */
 function parseState(v: unknown): NetnsState | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as { record?: unknown; apps?: unknown }; // written by this module only (root-only dir)
-  if (typeof o.record !== 'object' || o.record === null || !Array.isArray(o.apps)) return undefined;
-  return { record: o.record as NetnsRecord, apps: o.apps as RegisteredApp[] };
+  if (!isObject(v) || !isObject(v.record) || !Array.isArray(v.apps)) return undefined;
+  const r = v.record;
+  const strings = [
+    'name',
+    'provider',
+    'protocol',
+    'hostVeth',
+    'nsVeth',
+    'hostIp',
+    'nsIp',
+    'subnet',
+    'prefix',
+  ];
+  if (
+    !strings.every((k) => typeof r[k] === 'string') ||
+    typeof r.owner !== 'number' ||
+    typeof r.index !== 'number'
+  )
+    return undefined;
+  const apps = v.apps.filter(
+    (a): a is RegisteredApp =>
+      isObject(a) &&
+      typeof a.pid === 'number' &&
+      typeof a.manager === 'number' &&
+      typeof a.session === 'string',
+  );
+  return { record: r as unknown as NetnsRecord, apps };
 }
