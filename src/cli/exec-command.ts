@@ -90,15 +90,15 @@ export async function runExec(
       if (options.dns.length === 0 && resolved.dns && !resolved.config) options.dns = resolved.dns;
       if (resolved.notice && !flags.silent) process.stderr.write(`vopono: ${resolved.notice}\n`);
       const config = options.customConfig;
-      if (
-        options.protocol === 'openvpn' &&
-        config &&
-        !options.credentials &&
-        /^\s*auth-user-pass\b/m.test(config.content)
-      ) {
-        // no credentials file: ask on the user's terminal (the daemon never prompts)
-        const { promptCredentials } = await import('./credentials-prompt.js');
-        options.credentials = promptCredentials(`OpenVPN config ${config.name}`);
+      if (options.protocol === 'openvpn' && config && !options.credentials) {
+        // a config the daemon would refuse is refused before anyone is asked for a password
+        const { checkOpenvpnConfig } = await import('../daemon/vpn/openvpn-config.js');
+        const info = checkOpenvpnConfig(config.content, { isRoot: process.getuid?.() === 0 });
+        if (info.authUserPass) {
+          // no credentials file: ask on the user's terminal (the daemon never prompts)
+          const { promptCredentials } = await import('./credentials-prompt.js');
+          options.credentials = promptCredentials(`OpenVPN config ${config.name}`);
+        }
       }
     }
     const showProgress = !flags.silent && (flags.verbose || process.stderr.isTTY);
