@@ -4,9 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { arr, obj, optStr, str } from './check.js';
 import { getJson, providerUrl, request } from './http.js';
-import { countrySlug, hostAlias, parseRelays } from './mullvad.js';
+import { askPrivateKeyOf, askWireguardPort, parseRelays, writeWireguardConfigs } from './mullvad.js';
 import type { Prompter, SyncContext, VpnProtocol } from './types.js';
-import { generateKeypair, isWgKey, publicKeyOf, renderWg } from './wg.js';
+import { generateKeypair } from './wg.js';
 
 const ENV = 'VOPONO_MOZILLAVPN_API_URL';
 const V1 = 'https://vpn.mozilla.org/api/v1';
@@ -134,15 +134,7 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
     pubkey = kp.publicKey;
   } else {
     pubkey = pick;
-    privateKey = await p.text('private_key', `Private key for ${pick}`, {
-      secret: true,
-      validate: (s) =>
-        !isWgKey(s)
-          ? 'expected a 44-character base64 WireGuard key'
-          : publicKeyOf(s) !== pick
-            ? 'this private key does not match the public key'
-            : undefined,
-    });
+    privateKey = await askPrivateKeyOf(p, pick);
   }
   const account = parseDevices(
     obj(
@@ -153,31 +145,6 @@ export async function sync(_protocol: VpnProtocol, ctx: SyncContext): Promise<vo
   );
   const dev = account.find((d) => d.pubkey === pubkey);
   if (dev === undefined) throw new Error(`the key ${pubkey} is not registered on the MozillaVPN account`);
-  const port = Number(
-    await p.text('port', 'WireGuard port', {
-      default: '51820',
-      validate: (s) => {
-        const n = Number(s);
-        return Number.isInteger(n) &&
-          (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000))
-          ? undefined
-          : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
-      },
-    }),
-  );
-  for (const r of relays.filter((x) => x.active)) {
-    const file = ctx.write(
-      `${countrySlug(r.countryName)}-${hostAlias(r.hostname)}.conf`,
-      renderWg({
-        privateKey,
-        addresses: [dev.ipv4, dev.ipv6],
-        dns: ['10.64.0.1'],
-        mtu: 1420,
-        peerPublicKey: r.pubkey!,
-        allowedIps: ['0.0.0.0/0', '::0/0'],
-        endpoint: `${r.ipv4}:${port}`,
-      }),
-    );
-    ctx.index({ file, country: r.countryName, city: r.cityName, host: r.hostname });
-  }
+  const port = await askWireguardPort(p);
+  writeWireguardConfigs(ctx, relays, { privateKey, addresses: [dev.ipv4, dev.ipv6], port });
 }

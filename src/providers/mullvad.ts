@@ -4,7 +4,7 @@ import { arr, bool, fail, obj, optStr, str } from './check.js';
 import { readProviderFile, shuffle } from './common.js';
 import { MULLVAD_CA } from './certs.js';
 import { getJson, HttpError, providerUrl } from './http.js';
-import type { SyncContext, VpnProtocol } from './types.js';
+import type { Prompter, SyncContext, VpnProtocol } from './types.js';
 import { generateKeypair, isWgKey, publicKeyOf, renderWg } from './wg.js';
 
 const API = 'https://api.mullvad.net';
@@ -201,48 +201,13 @@ async function syncWireguard(ctx: SyncContext): Promise<void> {
     } else {
       device = devices.find((d) => d.pubkey === pick)!;
       const pub = device.pubkey;
-      privateKey = await p.text('private_key', `Private key for ${pub}`, {
-        secret: true,
-        validate: (s) =>
-          !isWgKey(s)
-            ? 'expected a 44-character base64 WireGuard key'
-            : publicKeyOf(s) !== pub
-              ? 'this private key does not match the public key'
-              : undefined,
-      });
+      privateKey = await askPrivateKeyOf(p, pub);
     }
   }
 
-  const port = Number(
-    await p.text('port', 'WireGuard port (53, 4000-33433, 33565-51820, 52000-60000)', {
-      default: '51820',
-      validate: (s) => {
-        const n = Number(s);
-        return Number.isInteger(n) &&
-          (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000))
-          ? undefined
-          : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
-      },
-    }),
-  );
+  const port = await askWireguardPort(p);
 
-  let n = 0;
-  for (const r of relays.filter((x) => x.active)) {
-    const file = ctx.write(
-      `${countrySlug(r.countryName)}-${hostAlias(r.hostname)}.conf`,
-      renderWg({
-        privateKey,
-        addresses: [device.ipv4, device.ipv6],
-        dns: ['10.64.0.1'],
-        mtu: 1420,
-        peerPublicKey: r.pubkey!,
-        allowedIps: ['0.0.0.0/0', '::0/0'],
-        endpoint: `${r.ipv4}:${port}`,
-      }),
-    );
-    ctx.index({ file, country: r.countryName, city: r.cityName, host: r.hostname });
-    n++;
-  }
+  const n = writeWireguardConfigs(ctx, relays, { privateKey, addresses: [device.ipv4, device.ipv6], port });
   if (n === 0) fail('Mullvad relay list', 'no active WireGuard relays');
   ctx.write(
     'wireguard_device.json',
@@ -331,6 +296,61 @@ async function syncOpenvpn(ctx: SyncContext): Promise<void> {
   ctx.write('mullvad_ca.crt', MULLVAD_CA.endsWith('\n') ? MULLVAD_CA : MULLVAD_CA + '\n');
   const account = await askAccount(ctx);
   ctx.write('mullvad_userpass.txt', `${account}\nm`);
+}
+
+/** Asks for the private key of a registered device, checked against its public key. */
+export function askPrivateKeyOf(p: Prompter, publicKey: string): Promise<string> {
+  return p.text('private_key', `Private key for ${publicKey}`, {
+    secret: true,
+    validate: (s) =>
+      !isWgKey(s)
+        ? 'expected a 44-character base64 WireGuard key'
+        : publicKeyOf(s) !== publicKey
+          ? 'this private key does not match the public key'
+          : undefined,
+  });
+}
+
+/** Asks for a WireGuard port among those Mullvad's relays accept. */
+export async function askWireguardPort(p: Prompter): Promise<number> {
+  return Number(
+    await p.text('port', 'WireGuard port (53, 4000-33433, 33565-51820, 52000-60000)', {
+      default: '51820',
+      validate: (s) => {
+        const n = Number(s);
+        return Number.isInteger(n) &&
+          (n === 53 || (n >= 4000 && n <= 33433) || (n >= 33565 && n <= 51820) || (n >= 52000 && n <= 60000))
+          ? undefined
+          : 'port must be 53, or in 4000-33433, 33565-51820, 52000-60000';
+      },
+    }),
+  );
+}
+
+/** One wg-quick config per active relay, in upstream's file naming; returns how many. */
+export function writeWireguardConfigs(
+  ctx: SyncContext,
+  relays: Relay[],
+  o: { privateKey: string; addresses: string[]; port: number },
+): number {
+  let n = 0;
+  for (const r of relays.filter((x) => x.active)) {
+    const file = ctx.write(
+      `${countrySlug(r.countryName)}-${hostAlias(r.hostname)}.conf`,
+      renderWg({
+        privateKey: o.privateKey,
+        addresses: o.addresses,
+        dns: ['10.64.0.1'],
+        mtu: 1420,
+        peerPublicKey: r.pubkey!,
+        allowedIps: ['0.0.0.0/0', '::0/0'],
+        endpoint: `${r.ipv4}:${o.port}`,
+      }),
+    );
+    ctx.index({ file, country: r.countryName, city: r.cityName, host: r.hostname });
+    n++;
+  }
+  return n;
 }
 
 export async function sync(protocol: VpnProtocol, ctx: SyncContext): Promise<void> {
