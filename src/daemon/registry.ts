@@ -12,7 +12,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AppInfo } from '../protocol/messages.js';
 import { tryLockExclusive, unlock } from '../protocol/libc.js';
 import type { NetnsRecord } from './vpn/backend.js';
@@ -41,6 +41,7 @@ export class Registry {
 
   /** Creates the state dir (0700) and refuses one that is a symlink or not root's. */
   init(): void {
+    assertRootOnlyPath(dirname(resolve(this.stateDir)));
     for (const dir of [this.stateDir, this.nsDir]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const st = lstatSync(dir);
@@ -96,6 +97,27 @@ export class Registry {
 
   private file(name: string): string {
     return join(this.nsDir, `${name}.json`);
+  }
+}
+
+/**
+ * Every directory from `/` down to `dir` is root's and no one else can swap its entries (not
+ * writable by group/others, or sticky like /tmp): otherwise a user could replace the state dir
+ * with a symlink and make the daemon write its records elsewhere.
+ */
+function assertRootOnlyPath(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    let st;
+    try {
+      st = lstatSync(d);
+    } catch {
+      if (d === dirname(d)) break;
+      continue; // not there yet: made below, root's, by mkdir
+    }
+    const sticky = (st.mode & 0o1000) !== 0;
+    if (!st.isDirectory() || st.uid !== 0 || ((st.mode & 0o022) !== 0 && !sticky))
+      throw new Error(`state directory: ${d} must be a root-owned directory others cannot write (or sticky)`);
+    if (d === dirname(d)) break;
   }
 }
 

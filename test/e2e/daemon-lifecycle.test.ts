@@ -2,7 +2,9 @@
 // state removes namespaces whose apps are gone and adopts the ones still running.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { voponoInBackground, type Background } from '../helpers/cli.js';
-import { expectClean, leftovers, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectClean, leftovers, REPO, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { describeRoot } from '../helpers/root.js';
 import { run, sh, waitFor } from '../helpers/run.js';
 import { createUser, type TestUser } from '../helpers/users.js';
@@ -73,5 +75,25 @@ describeRoot('daemon lifecycle', () => {
     expect(await sh('ip', ['netns', 'list'])).toContain(`${first.prefix}_live`);
     // the adopted app ends on its own; the sweep then removes its namespace
     await expectClean(first.prefix, 15_000);
+  });
+
+  it('refuses a state directory under a path another user could swap', async () => {
+    const parent = mkdtempSync('/tmp/vopono-open-');
+    chmodSync(parent, 0o777); // world-writable, not sticky
+    try {
+      const r = await run(process.execPath, [
+        join(REPO, 'dist', 'vopono.js'),
+        'daemon',
+        '--socket',
+        join(parent, 's.sock'),
+        '--state-dir',
+        join(parent, 'state'),
+      ]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`${parent} must be a root-owned directory others cannot write`);
+      expect(existsSync(join(parent, 'state'))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
