@@ -1,6 +1,7 @@
 // Asks for OpenVPN credentials on the user's terminal (/dev/tty), in the client: the daemon never
 // prompts on its own. The password is read with echo off; ^C or ^D gives up.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import type { ExecOptions } from '../protocol/messages.js';
 import { enterRawMode } from './terminal.js';
 
 export class PromptCancelled extends Error {}
@@ -50,4 +51,14 @@ export function promptCredentials(what: string): { username: string; password: s
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * True when an OpenVPN config needs a username and password that no file gave. A config the
+ * daemon would refuse throws here, so nobody is asked for a password in vain.
+ */
+export async function openvpnNeedsCredentials(o: ExecOptions): Promise<boolean> {
+  if (o.protocol !== 'openvpn' || !o.customConfig || o.credentials) return false;
+  const { checkOpenvpnConfig } = await import('../daemon/vpn/openvpn-config.js');
+  return checkOpenvpnConfig(o.customConfig.content, { isRoot: process.getuid?.() === 0 }).authUserPass;
 }

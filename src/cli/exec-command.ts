@@ -89,17 +89,10 @@ export async function runExec(
       if (resolved.credentials) options.credentials = resolved.credentials;
       if (options.dns.length === 0 && resolved.dns && !resolved.config) options.dns = resolved.dns;
       if (resolved.notice && !flags.silent) process.stderr.write(`vopono: ${resolved.notice}\n`);
-      const config = options.customConfig;
-      if (options.protocol === 'openvpn' && config && !options.credentials) {
-        // a config the daemon would refuse is refused before anyone is asked for a password
-        const { checkOpenvpnConfig } = await import('../daemon/vpn/openvpn-config.js');
-        const info = checkOpenvpnConfig(config.content, { isRoot: process.getuid?.() === 0 });
-        if (info.authUserPass) {
-          // no credentials file: ask on the user's terminal (the daemon never prompts)
-          const { promptCredentials } = await import('./credentials-prompt.js');
-          options.credentials = promptCredentials(`OpenVPN config ${config.name}`);
-        }
-      }
+      const { openvpnNeedsCredentials, promptCredentials } = await import('./credentials-prompt.js');
+      if (await openvpnNeedsCredentials(options))
+        // no credentials file: ask on the user's terminal (the daemon never prompts)
+        options.credentials = promptCredentials(`OpenVPN config ${options.customConfig?.name ?? ''}`);
     }
     const showProgress = !flags.silent && (flags.verbose || process.stderr.isTTY);
     status = await runExecSession(

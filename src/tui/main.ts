@@ -119,9 +119,16 @@ export async function startTui(opts: { socketPath?: string }): Promise<number> {
       const notices: string[] = [];
       const execReq = await toExecRequest(req, (m) => notices.push(m));
       const { runExecSession } = await import('../cli/exec-session.js');
+      // checked before stepping aside (a refused config shows in place), asked once the terminal is free
+      const { openvpnNeedsCredentials, promptCredentials } = await import('../cli/credentials-prompt.js');
+      const askCredentials = await openvpnNeedsCredentials(execReq.options);
       return {
         run(hooks) {
           for (const n of notices) process.stderr.write(`vopono: ${n}\n`);
+          if (askCredentials)
+            execReq.options.credentials = promptCredentials(
+              `OpenVPN config ${execReq.options.customConfig?.name ?? ''}`,
+            );
           return runExecSession(execReq, {
             socketPath,
             onStarted: hooks.onStarted,
