@@ -20,6 +20,7 @@ import { encodeFrame, FrameDecoder, MAX_FRAME } from '../../src/protocol/frames.
 import { sendWithFds } from '../../src/protocol/libc.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { clientCli, expectClean, fdCount, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { voponoAs } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
 import { run, sleep, waitFor } from '../helpers/run.js';
 import { createUser, type TestUser } from '../helpers/users.js';
@@ -331,20 +332,8 @@ describeRoot('daemon bad input (real daemon, raw socket)', () => {
   it('a big but valid request (a 400 KB environment, more than one recvmsg takes) is served whole', async () => {
     const big: Record<string, string> = {};
     for (let i = 0; i < 4; i++) big[`BIG${i}`] = String(i).repeat(100_000);
-    const argv = user.asUser([
-      process.execPath,
-      cli,
-      'exec',
-      '-p',
-      'none',
-      '--',
-      'sh',
-      '-c',
-      'echo ${#BIG0} ${#BIG3}',
-    ]);
-    const r = await run(argv[0]!, argv.slice(1), {
-      env: user.env({ VOPONO_SOCKET: d.socketPath, ...big }),
-      cwd: user.home,
+    const r = await voponoAs(user, d, ['exec', '-p', 'none', '--', 'sh', '-c', 'echo ${#BIG0} ${#BIG3}'], {
+      env: big,
     });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('100000 100000\n');
